@@ -1,0 +1,28 @@
+"""Heshan project map: a Flask service over PostGIS."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+LOGGER = logging.getLogger(__name__)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Create the application: configuration, database, blueprints, error handlers, CLI."""
+    from . import cli, db, errors
+    from .config import load_config
+    from .views import api, health, pages
+
+    app = Flask(__name__)
+    app.config.update(load_config())
+    if test_config:
+        app.config.update(test_config)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    db.init_app(app)
+    errors.init_app(app)
+    for blueprint in (health.bp, api.bp, pages.bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,80 @@
+"""API tokens: make users, check bearer tokens, require roles."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import secrets
+from typing import Any, Callable, TypeVar
+
+from flask import g, request
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from .db import get_session
+from .errors import ServiceError
+
+LOGGER = logging.getLogger(__name__)
+ROLES = ("viewer", "editor", "admin")
+ROLE_RANK = {role: rank for rank, role in enumerate(ROLES)}
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def hash_token(token: str) -> str:
+    """Return the SHA-256 of a token, which is all the database keeps."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_user(session: Session, name: str, role: str) -> str:
+    """Create a user with a role and return its new API token (shown once)."""
+    if role not in ROLES:
+        raise ServiceError(f"unknown role '{role}'; expected one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise ServiceError("a user needs a name")
+    token = secrets.token_urlsafe(32)
+    try:
+        session.execute(text("INSERT INTO users (name, role, token_sha256) VALUES (:name, :role, :hash)"),
+                        {"name": name.strip(), "role": role, "hash": hash_token(token)})
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        raise ServiceError(f"a user named '{name}' already exists", code="conflict", status=409) from None
+    return token
+
+
+def user_for_token(session: Session, token: str) -> dict[str, Any] | None:
+    """Return the user a token belongs to, or None."""
+    row = session.execute(text("SELECT id, name, role FROM users WHERE token_sha256 = :hash"),
+                          {"hash": hash_token(token)}).mappings().first()
+    return dict(row) if row else None
+
+
+def current_user() -> dict[str, Any] | None:
+    """Return the user of the request's bearer token, or None when there is none."""
+    if "user" in g:
+        return g.user
+    header = request.headers.get("Authorization", "")
+    user = None
+    if header.lower().startswith("bearer "):
+        user = user_for_token(get_session(), header[7:].strip())
+        if user is None:
+            raise ServiceError("the bearer token is not valid", code="unauthorized", status=401)
+    g.user = user
+    return user
+
+
+def require_role(role: str) -> Callable[[F], F]:
+    """Refuse the view unless the user has at least this role: 401 anonymous, 403 too weak."""
+    def decorate(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            user = current_user()
+            if user is None:
+                raise ServiceError("authentication required: send Authorization: Bearer <token>",
+                                   code="unauthorized", status=401)
+            if ROLE_RANK[user["role"]] < ROLE_RANK[role]:
+                raise ServiceError(f"the {role} role is required", code="forbidden", status=403)
+            return view(*args, **kwargs)
+        return wrapper  # type: ignore[return-value]
+    return decorate

@@ -1,0 +1,126 @@
+"""The heshan-map command line: serve, db upgrade, seed, users create."""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Any, Callable
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+from . import db
+from .errors import ServiceError
+
+LOGGER = logging.getLogger(__name__)
+
+
+def friendly_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn service errors into one-line messages without a traceback."""
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ServiceError as error:
+            raise click.ClickException(error.message) from None
+    wrapper.__name__ = command.__name__
+    wrapper.__doc__ = command.__doc__
+    return wrapper
+
+
+def engine_checked() -> Any:
+    """Return the app's engine after checking the database answers with PostGIS."""
+    engine = db.get_engine()
+    db.check_database(engine)
+    return engine
+
+
+db_cli = AppGroup("db", help="Database schema commands.")
+
+
+@db_cli.command("upgrade")
+@friendly_errors
+def db_upgrade() -> None:
+    """Apply all migrations (creates the postgis extension)."""
+    db.upgrade_database(db.get_engine())
+    click.echo("database is at the latest migration")
+
+
+@click.command("seed")
+@click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="seed GeoJSON (default geodata/seed_sites.geojson)")
+@with_appcontext
+@friendly_errors
+def seed_command(path: str | None) -> None:
+    """Load the county, the towns and the seed sites; running it twice changes nothing."""
+    from pathlib import Path
+
+    from sqlalchemy.orm import Session
+
+    from .seed import SEED_FILE, seed_database
+
+    engine = engine_checked()
+    with Session(engine) as session:
+        seed_database(session, Path(path) if path else SEED_FILE, progress=click.echo)
+
+
+users_cli = AppGroup("users", help="User and token commands.")
+
+
+@users_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["viewer", "editor", "admin"]), required=True)
+@friendly_errors
+def users_create(name: str, role: str) -> None:
+    """Create a user and print its API token, alone on the last line."""
+    from sqlalchemy.orm import Session
+
+    from .auth import create_user
+
+    with Session(engine_checked()) as session:
+        token = create_user(session, name, role)
+    click.echo(f"created {role} '{name}'; the API token below is shown only once:")
+    click.echo(token)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", envvar="PORT", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@with_appcontext
+@friendly_errors
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the map with gunicorn after checking the database."""
+    from gunicorn.app.base import BaseApplication
+
+    engine_checked()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("timeout", 300)
+            self.cfg.set("accesslog", "-")
+
+        def load(self) -> Flask:
+            return app
+
+    click.echo(f"serving the Heshan map on http://{host}:{port}/")
+    Server().run()
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands on the Flask CLI."""
+    for command in (db_cli, seed_command, users_cli, serve_command):
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Run the heshan-map command line."""
+    from . import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    FlaskGroup(create_app=create_app, add_version_option=False, load_dotenv=False,
+               help="Heshan project map (鹤山市项目建设一张图).")(prog_name="heshan-map")

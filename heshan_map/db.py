@@ -1,0 +1,119 @@
+"""Database engine and per-request session; checks that PostGIS is reachable and ready."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .errors import DatabaseUnavailable
+
+LOGGER = logging.getLogger(__name__)
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_engine(url: str) -> Engine:
+    """Create the engine for a PostgreSQL URL."""
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
+                         connect_args={"connect_timeout": 5})
+
+
+def describe_url(url: str) -> str:
+    """Return the URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def check_database(engine: Engine) -> None:
+    """Raise DatabaseUnavailable with one clear sentence when the database cannot serve."""
+    where = describe_url(str(engine.url.render_as_string(hide_password=False)))
+    try:
+        with engine.connect() as connection:
+            has_postgis = connection.execute(
+                text("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")).scalar_one()
+            available = connection.execute(
+                text("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")).scalar_one()
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise DatabaseUnavailable(
+            f"Cannot connect to the database at {where} ({reason}); start PostgreSQL or set "
+            "DATABASE_URL to a reachable PostGIS database (make run does both).") from None
+    if not has_postgis:
+        hint = ("run `heshan-map db upgrade`, which creates the postgis extension"
+                if available else "install PostGIS (apt-get install postgresql-15-postgis-3) and run "
+                "`heshan-map db upgrade`")
+        raise DatabaseUnavailable(f"The database at {where} has no PostGIS extension; {hint}.")
+
+
+def alembic_config(url: str) -> Config:
+    """Return the Alembic configuration for the project's migrations."""
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    config.attributes["database_url"] = url
+    return config
+
+
+def upgrade_database(engine: Engine) -> None:
+    """Apply every migration to the database, creating PostGIS when it is available."""
+    try:
+        with engine.connect() as connection:
+            available = connection.execute(
+                text("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")).scalar_one()
+    except OperationalError:
+        check_database(engine)
+        raise
+    if not available:
+        check_database(engine)
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        try:
+            command.upgrade(config, "head")
+        except ProgrammingError as error:
+            raise DatabaseUnavailable(f"Migrating failed: {str(error.orig).strip()}") from None
+
+
+def get_engine() -> Engine:
+    """Return the application's engine."""
+    return current_app.extensions["heshan_engine"]
+
+
+def get_session() -> Session:
+    """Return the session of the current request, opening it on first use."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["heshan_sessionmaker"]()
+    return g.db_session
+
+
+def rollback_session() -> None:
+    """Roll back the current request's session, if one is open."""
+    session = g.get("db_session")
+    if session is not None:
+        session.rollback()
+
+
+def close_session(_error: BaseException | None = None) -> None:
+    """Close the current request's session."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def init_app(app: Flask) -> None:
+    """Create the engine and session factory and close sessions after each request."""
+    connection = app.config.get("DB_CONNECTION")
+    if connection is not None:
+        engine = connection.engine
+        factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
+                               expire_on_commit=False)
+    else:
+        engine = make_engine(app.config["DATABASE_URL"])
+        factory = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["heshan_engine"] = engine
+    app.extensions["heshan_sessionmaker"] = factory
+    app.teardown_appcontext(close_session)

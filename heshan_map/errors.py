@@ -1,0 +1,92 @@
+"""Exceptions that carry an HTTP status and a message safe to show, and their handlers."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+LOGGER = logging.getLogger(__name__)
+
+
+class ServiceError(Exception):
+    """An error with an HTTP status, a machine code and a message safe to show users."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, status: int | None = None,
+                 details: object = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.details = details
+
+
+class InvalidParameter(ServiceError):
+    """A query parameter that cannot be understood."""
+
+    code = "invalid_parameter"
+
+    def __init__(self, parameter: str, reason: str) -> None:
+        super().__init__(f"parameter '{parameter}': {reason}")
+        self.parameter = parameter
+
+
+class NotFound(ServiceError):
+    """A resource that does not exist."""
+
+    status = 404
+    code = "not_found"
+
+
+class DatabaseUnavailable(ServiceError):
+    """The database cannot be reached or lacks what the service needs."""
+
+    status = 503
+    code = "database_unavailable"
+
+
+def wants_json() -> bool:
+    """Tell whether the current request should be answered in JSON."""
+    path = request.path
+    if path.startswith(("/api", "/ogc", "/healthz", "/readyz")):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json"
+
+
+def error_response(status: int, code: str, message: str, details: object = None) -> Response:
+    """Render an error as JSON or HTML, whichever the client wants."""
+    if wants_json():
+        body: dict[str, object] = {"code": code, "message": message}
+        if details is not None:
+            body["details"] = details
+        response = jsonify({"error": body})
+    else:
+        response = Response(render_template("error.html", status=status, message=message), mimetype="text/html")
+    response.status_code = status
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Register one error handler for service errors, HTTP errors and crashes."""
+    from . import db
+
+    @app.errorhandler(ServiceError)
+    def handle_service_error(error: ServiceError) -> Response:
+        return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error: HTTPException) -> Response:
+        code = (error.name or "error").lower().replace(" ", "_")
+        return error_response(error.code or 500, code, error.description or error.name)
+
+    @app.errorhandler(Exception)
+    def handle_crash(error: Exception) -> Response:
+        LOGGER.exception("unhandled error on %s %s", request.method, request.path)
+        db.rollback_session()
+        return error_response(500, "internal_error", "Internal server error / 服务器内部错误")

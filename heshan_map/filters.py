@@ -1,0 +1,167 @@
+"""Parse the shared query parameters (kind, stage, town, park, q, year, bbox) into one Filter."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Mapping
+
+from .errors import InvalidParameter
+from .vocabulary import KINDS, PRECISIONS, STAGES, TOWNS
+
+FILTER_PARAMETERS = ("kind", "stage", "town", "park", "q", "year", "bbox", "precision")
+HESHAN_YEARS = (1900, 2100)
+_YEAR_RANGE = re.compile(r"^(\d{4})?(\.\.)?(\d{4})?$")
+
+
+@dataclass(frozen=True)
+class Filter:
+    """What the user selected: empty fields select everything."""
+
+    kinds: tuple[str, ...] = ()
+    stages: tuple[str, ...] = ()
+    towns: tuple[str, ...] = ()
+    parks: tuple[str, ...] = ()
+    precisions: tuple[str, ...] = ()
+    q: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    def query_items(self) -> list[tuple[str, str]]:
+        """Return the filter as query-string pairs, the inverse of parse_filter."""
+        items: list[tuple[str, str]] = []
+        for key, values in (("kind", self.kinds), ("stage", self.stages), ("town", self.towns),
+                            ("park", self.parks), ("precision", self.precisions)):
+            if values:
+                items.append((key, ",".join(values)))
+        if self.q:
+            items.append(("q", self.q))
+        if self.year_from is not None or self.year_to is not None:
+            items.append(("year", format_year_range(self.year_from, self.year_to)))
+        if self.bbox:
+            items.append(("bbox", ",".join(f"{v:g}" for v in self.bbox)))
+        return items
+
+
+def format_year_range(year_from: int | None, year_to: int | None) -> str:
+    """Return a year range in the query syntax: 2024, 2023.., ..2024 or 2022..2024."""
+    if year_from == year_to and year_from is not None:
+        return str(year_from)
+    return f"{year_from or ''}..{year_to or ''}"
+
+
+def split_list(args: Mapping[str, object], name: str) -> tuple[str, ...]:
+    """Return the comma- or repeat-separated values of a parameter, stripped, without blanks."""
+    getlist = getattr(args, "getlist", None)
+    raw_values = getlist(name) if getlist else ([args[name]] if name in args else [])
+    values: list[str] = []
+    for raw in raw_values:
+        for part in str(raw).replace("，", ",").split(","):
+            part = part.strip()
+            if part and part not in values:
+                values.append(part)
+    return tuple(values)
+
+
+def parse_choice_list(args: Mapping[str, object], name: str, allowed: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the values of a list parameter, refusing any value outside the vocabulary."""
+    values = split_list(args, name)
+    for value in values:
+        if value not in allowed:
+            raise InvalidParameter(name, f"unknown value '{value}'; expected one of {', '.join(allowed)}")
+    return values
+
+
+def parse_year(raw: str) -> tuple[int | None, int | None]:
+    """Parse a year or a year range (2024, 2023.., ..2024, 2022..2024)."""
+    match = _YEAR_RANGE.match(raw.strip())
+    if not match or not (match.group(1) or match.group(3)) or (not match.group(2) and match.group(3)):
+        raise InvalidParameter("year", f"'{raw}' is not a year (2024) or a range (2022..2024, 2023..)")
+    first = int(match.group(1)) if match.group(1) else None
+    last = int(match.group(3)) if match.group(3) else None
+    if not match.group(2):
+        last = first
+    for value in (first, last):
+        if value is not None and not HESHAN_YEARS[0] <= value <= HESHAN_YEARS[1]:
+            raise InvalidParameter("year", f"{value} is outside {HESHAN_YEARS[0]}–{HESHAN_YEARS[1]}")
+    if first is not None and last is not None and first > last:
+        raise InvalidParameter("year", f"range '{raw}' ends before it starts")
+    return first, last
+
+
+def parse_bbox(raw: str) -> tuple[float, float, float, float]:
+    """Parse minlon,minlat,maxlon,maxlat in WGS84 and check it is a real box."""
+    parts = raw.split(",")
+    if len(parts) != 4:
+        raise InvalidParameter("bbox", "expected four numbers: minlon,minlat,maxlon,maxlat")
+    try:
+        minx, miny, maxx, maxy = (float(part) for part in parts)
+    except ValueError:
+        raise InvalidParameter("bbox", "expected four numbers: minlon,minlat,maxlon,maxlat") from None
+    if not all(math.isfinite(v) for v in (minx, miny, maxx, maxy)):
+        raise InvalidParameter("bbox", "values must be finite numbers")
+    if not (-180 <= minx <= 180 and -180 <= maxx <= 180 and -90 <= miny <= 90 and -90 <= maxy <= 90):
+        raise InvalidParameter("bbox", "longitudes must lie in [-180, 180] and latitudes in [-90, 90]")
+    if minx > maxx or miny > maxy:
+        raise InvalidParameter("bbox", "minimum is greater than maximum (expected minlon,minlat,maxlon,maxlat)")
+    return minx, miny, maxx, maxy
+
+
+def parse_filter(args: Mapping[str, object]) -> Filter:
+    """Parse the shared filter parameters; raise InvalidParameter naming the bad one."""
+    q_raw = str(args.get("q") or "").strip()
+    if len(q_raw) > 200:
+        raise InvalidParameter("q", "at most 200 characters")
+    if "\x00" in q_raw:
+        raise InvalidParameter("q", "contains a NUL character")
+    year_raw = str(args.get("year") or "").strip()
+    year_from, year_to = parse_year(year_raw) if year_raw else (None, None)
+    bbox_raw = str(args.get("bbox") or "").strip()
+    parks = split_list(args, "park")
+    for park in parks:
+        if len(park) > 200 or "\x00" in park:
+            raise InvalidParameter("park", "a park name is at most 200 characters of text")
+    return Filter(
+        kinds=parse_choice_list(args, "kind", KINDS),
+        stages=parse_choice_list(args, "stage", STAGES),
+        towns=parse_choice_list(args, "town", TOWNS),
+        parks=parks,
+        precisions=parse_choice_list(args, "precision", PRECISIONS),
+        q=q_raw or None,
+        year_from=year_from,
+        year_to=year_to,
+        bbox=parse_bbox(bbox_raw) if bbox_raw else None,
+    )
+
+
+def parse_paging(args: Mapping[str, object], default_limit: int, max_limit: int) -> tuple[int, int]:
+    """Parse limit and offset; refuse negatives, non-integers and limits beyond the maximum."""
+    values: dict[str, int] = {}
+    for name, default in (("limit", default_limit), ("offset", 0)):
+        raw = str(args.get(name) or "").strip()
+        if not raw:
+            values[name] = default
+            continue
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
+            raise InvalidParameter(name, f"'{raw}' is not a non-negative integer")
+        values[name] = int(raw)
+    if values["limit"] < 1 or values["limit"] > max_limit:
+        raise InvalidParameter("limit", f"must be between 1 and {max_limit}")
+    return values["limit"], values["offset"]
+
+
+def parse_lang(args: Mapping[str, object]) -> str:
+    """Return the page language: Chinese by default, English with lang=en."""
+    lang = str(args.get("lang") or "zh").strip().lower()
+    if lang not in ("zh", "en"):
+        raise InvalidParameter("lang", "expected zh or en")
+    return lang
+
+
+def check_parks(selection: Filter, known_parks: list[str]) -> None:
+    """Refuse a park filter naming a park that does not exist."""
+    for park in selection.parks:
+        if park not in known_parks:
+            raise InvalidParameter("park", f"unknown park '{park}'")

@@ -1,0 +1,118 @@
+"""ORM models: sites of the four kinds, their stage events and edits, areas, users, uploads."""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from geoalchemy2 import Geometry
+from sqlalchemy import (BigInteger, Date, DateTime, ForeignKey, Integer, Numeric, String, Text,
+                        func)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+
+class Site(Base):
+    """A park, project, land plot or green site: one table for the four kinds."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    code: Mapped[str | None] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(16))
+    town: Mapped[str | None] = mapped_column(Text)
+    park: Mapped[str | None] = mapped_column(Text)
+    precision: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    investment_cny_100m: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    industry: Mapped[str | None] = mapped_column(Text)
+    area_ha: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    geom: Mapped[Any] = mapped_column(Geometry(srid=4326, spatial_index=False))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+
+class StageEvent(Base):
+    """A stage reached by a site, with the date it was reached and who recorded it."""
+
+    __tablename__ = "stage_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    stage: Mapped[str] = mapped_column(String(16))
+    reached_on: Mapped[dt.date | None] = mapped_column(Date)
+    date_precision: Mapped[str] = mapped_column(String(8), server_default="day")
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    recorded_by: Mapped[str | None] = mapped_column(Text)
+    upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+
+
+class SiteEdit(Base):
+    """An edit of a site's attributes or geometry: what changed, when and by whom."""
+
+    __tablename__ = "site_edits"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    action: Mapped[str] = mapped_column(String(16))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    edited_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    edited_by: Mapped[str | None] = mapped_column(Text)
+    upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+
+
+class AdminArea(Base):
+    """A reference area: the county boundary or a town."""
+
+    __tablename__ = "admin_areas"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    level: Mapped[str] = mapped_column(String(8))
+    name: Mapped[str] = mapped_column(Text)
+    name_en: Mapped[str | None] = mapped_column(Text)
+    precision: Mapped[str] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(Text)
+    geom: Mapped[Any] = mapped_column(Geometry("MULTIPOLYGON", srid=4326, spatial_index=False))
+
+
+class User(Base):
+    """A person or program allowed to use the service, with a role and a hashed API token."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    role: Mapped[str] = mapped_column(String(8))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class Upload(Base):
+    """An uploaded file: who sent it, its hash, what it said, and what came of it."""
+
+    __tablename__ = "uploads"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    user_name: Mapped[str | None] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    file_format: Mapped[str] = mapped_column(String(16))
+    crs_given: Mapped[str | None] = mapped_column(Text)
+    crs_used: Mapped[str | None] = mapped_column(Text)
+    kind_given: Mapped[str | None] = mapped_column(String(16))
+    raw_rows: Mapped[list[Any]] = mapped_column(JSONB, server_default="[]")
+    report: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
+    created: Mapped[int] = mapped_column(Integer, server_default="0")
+    updated: Mapped[int] = mapped_column(Integer, server_default="0")
+    unchanged: Mapped[int] = mapped_column(Integer, server_default="0")
+    uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

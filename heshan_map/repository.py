@@ -1,0 +1,340 @@
+"""Every SQL query of the service, always with bound parameters."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from .filters import Filter
+from .records import SiteRecord
+
+LOGGER = logging.getLogger(__name__)
+
+SITE_COLUMNS = """
+    s.id, s.code, s.kind, s.name, s.name_en, s.stage, s.town, s.park, s.precision, s.source,
+    s.description, s.investment_cny_100m, s.industry, s.area_ha, s.attributes,
+    s.created_at, s.updated_at, s.version,
+    d.signed_on, d.signed_precision, d.started_on, d.started_precision,
+    d.in_production_on, d.in_production_precision
+"""
+SITE_FROM = "sites s LEFT JOIN site_stage_dates d ON d.site_id = s.id"
+
+
+def filter_clause(selection: Filter) -> tuple[str, dict[str, Any]]:
+    """Return the WHERE clause of a filter over `sites s`, with its bound parameters."""
+    parts = ["TRUE"]
+    params: dict[str, Any] = {}
+    if selection.kinds:
+        parts.append("s.kind = ANY(:f_kinds)")
+        params["f_kinds"] = list(selection.kinds)
+    if selection.stages:
+        parts.append("s.stage = ANY(:f_stages)")
+        params["f_stages"] = list(selection.stages)
+    if selection.towns:
+        parts.append("s.town = ANY(:f_towns)")
+        params["f_towns"] = list(selection.towns)
+    if selection.parks:
+        parts.append("s.park = ANY(:f_parks)")
+        params["f_parks"] = list(selection.parks)
+    if selection.precisions:
+        parts.append("s.precision = ANY(:f_precisions)")
+        params["f_precisions"] = list(selection.precisions)
+    if selection.q:
+        parts.append("(s.name ILIKE :f_q ESCAPE '\\' OR s.name_en ILIKE :f_q ESCAPE '\\' "
+                     "OR s.code ILIKE :f_q ESCAPE '\\')")
+        escaped = selection.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["f_q"] = f"%{escaped}%"
+    if selection.year_from is not None or selection.year_to is not None:
+        parts.append(
+            "EXISTS (SELECT 1 FROM stage_events e WHERE e.site_id = s.id AND e.reached_on IS NOT NULL"
+            " AND (CAST(:f_year_from AS integer) IS NULL OR extract(year FROM e.reached_on) >= :f_year_from)"
+            " AND (CAST(:f_year_to AS integer) IS NULL OR extract(year FROM e.reached_on) <= :f_year_to)"
+            " AND (CAST(:f_year_stages AS text[]) IS NULL OR e.stage = ANY(:f_year_stages)))")
+        params["f_year_from"] = selection.year_from
+        params["f_year_to"] = selection.year_to
+        params["f_year_stages"] = list(selection.stages) or None
+    if selection.bbox:
+        parts.append("s.geom && ST_MakeEnvelope(:f_minx, :f_miny, :f_maxx, :f_maxy, 4326)"
+                     " AND ST_Intersects(s.geom, ST_MakeEnvelope(:f_minx, :f_miny, :f_maxx, :f_maxy, 4326))")
+        params.update(dict(zip(("f_minx", "f_miny", "f_maxx", "f_maxy"), selection.bbox)))
+    return " AND ".join(parts), params
+
+
+def select_sites(session: Session, selection: Filter, limit: int | None = None, offset: int = 0,
+                 precision: int = 7) -> list[dict[str, Any]]:
+    """Return the sites the filter selects, ordered by id, with geometry as GeoJSON text."""
+    where, params = filter_clause(selection)
+    params.update({"limit": limit, "offset": offset, "digits": precision})
+    sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(s.geom, :digits) AS geometry FROM {SITE_FROM}"
+           f" WHERE {where} ORDER BY s.id LIMIT :limit OFFSET :offset")
+    return [dict(row) for row in session.execute(text(sql), params).mappings()]
+
+
+def iter_sites(session: Session, selection: Filter, batch: int = 2000,
+               precision: int = 7) -> Iterator[dict[str, Any]]:
+    """Yield every selected site, fetched in keyset-paged batches to keep memory flat."""
+    where, params = filter_clause(selection)
+    last_id = 0
+    while True:
+        sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(s.geom, :digits) AS geometry FROM {SITE_FROM}"
+               f" WHERE {where} AND s.id > :after ORDER BY s.id LIMIT :batch")
+        rows = session.execute(text(sql), {**params, "after": last_id, "batch": batch,
+                                           "digits": precision}).mappings().all()
+        if not rows:
+            return
+        for row in rows:
+            yield dict(row)
+        last_id = rows[-1]["id"]
+
+
+def count_sites(session: Session, selection: Filter) -> int:
+    """Return how many sites the filter selects."""
+    where, params = filter_clause(selection)
+    return session.execute(text(f"SELECT count(*) FROM sites s WHERE {where}"), params).scalar_one()
+
+
+def count_by_kind_and_stage(session: Session, selection: Filter) -> dict[str, dict[str, int]]:
+    """Return the counts of selected sites per kind and stage."""
+    where, params = filter_clause(selection)
+    rows = session.execute(text(f"SELECT s.kind, s.stage, count(*) AS n FROM sites s WHERE {where}"
+                                " GROUP BY s.kind, s.stage"), params)
+    counts: dict[str, dict[str, int]] = {}
+    for kind, stage, n in rows:
+        counts.setdefault(kind, {})[stage] = n
+    return counts
+
+
+def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, float, float] | None:
+    """Return the bounding box of the selected sites, or None when there are none."""
+    where, params = filter_clause(selection)
+    row = session.execute(text(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+        f" (SELECT ST_Extent(s.geom) AS e FROM sites s WHERE {where}) x"), params).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def get_site(session: Session, site_id: int) -> dict[str, Any] | None:
+    """Return one site by id, or None."""
+    row = session.execute(text(
+        f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(s.geom, 7) AS geometry FROM {SITE_FROM} WHERE s.id = :id"),
+        {"id": site_id}).mappings().first()
+    return dict(row) if row else None
+
+
+def select_history(session: Session, site_id: int) -> list[dict[str, Any]]:
+    """Return a site's stage events and edits, oldest first."""
+    rows = session.execute(text("""
+        SELECT 'stage' AS type, e.recorded_at AS at, e.recorded_by AS who, e.stage,
+               e.reached_on, e.date_precision, e.upload_id, NULL::jsonb AS changes, NULL AS action
+        FROM stage_events e WHERE e.site_id = :id
+        UNION ALL
+        SELECT 'edit', x.edited_at, x.edited_by, NULL, NULL, NULL, x.upload_id, x.changes, x.action
+        FROM site_edits x WHERE x.site_id = :id
+        ORDER BY at, type"""), {"id": site_id}).mappings()
+    return [dict(row) for row in rows]
+
+
+def park_names(session: Session) -> list[str]:
+    """Return the names of every park site."""
+    return list(session.execute(text("SELECT name FROM sites WHERE kind = 'park' ORDER BY name")).scalars())
+
+
+def select_admin_areas(session: Session, level: str) -> list[dict[str, Any]]:
+    """Return the county or the towns with their geometry as GeoJSON text."""
+    rows = session.execute(text(
+        "SELECT id, level, name, name_en, precision, source, ST_AsGeoJSON(geom, 6) AS geometry"
+        " FROM admin_areas WHERE level = :level ORDER BY id"), {"level": level}).mappings()
+    return [dict(row) for row in rows]
+
+
+def upsert_admin_area(session: Session, level: str, name: str, name_en: str | None, precision: str,
+                      source: str, geometry_wkb: bytes) -> None:
+    """Create or replace a reference area by level and name."""
+    session.execute(text("""
+        INSERT INTO admin_areas (level, name, name_en, precision, source, geom)
+        VALUES (:level, :name, :name_en, :precision, :source,
+                ST_Multi(ST_SetSRID(ST_GeomFromWKB(:wkb), 4326)))
+        ON CONFLICT (level, name) DO UPDATE SET name_en = EXCLUDED.name_en,
+            precision = EXCLUDED.precision, source = EXCLUDED.source, geom = EXCLUDED.geom
+        WHERE (admin_areas.name_en, admin_areas.precision, admin_areas.source)
+              IS DISTINCT FROM (EXCLUDED.name_en, EXCLUDED.precision, EXCLUDED.source)
+           OR NOT ST_Equals(admin_areas.geom, EXCLUDED.geom)"""),
+        {"level": level, "name": name, "name_en": name_en, "precision": precision,
+         "source": source, "wkb": geometry_wkb})
+
+
+def outside_county(session: Session, geometries_wkb: list[bytes]) -> list[int]:
+    """Return the indexes of geometries not wholly inside the county boundary (all, if none loaded)."""
+    if not geometries_wkb:
+        return []
+    rows = session.execute(text("""
+        SELECT g.i - 1 FROM unnest(CAST(:wkbs AS bytea[])) WITH ORDINALITY AS g(wkb, i)
+        WHERE NOT EXISTS (SELECT 1 FROM admin_areas a WHERE a.level = 'county'
+                          AND ST_CoveredBy(ST_SetSRID(ST_GeomFromWKB(g.wkb), 4326), a.geom))
+        ORDER BY g.i"""), {"wkbs": geometries_wkb})
+    return [row[0] for row in rows]
+
+
+def ping(session: Session) -> dict[str, Any]:
+    """Return the PostGIS version and the site count, proving the database answers."""
+    version = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
+    sites = session.execute(text("SELECT count(*) FROM sites")).scalar_one()
+    return {"postgis": version, "sites": sites}
+
+
+# ---------------------------------------------------------------- upsert
+
+INCOMING_COLUMNS = (
+    "row_no", "code", "kind", "name", "name_en", "stage", "town", "park", "precision", "source",
+    "description", "investment_cny_100m", "industry", "area_ha", "attributes", "geom_wkb",
+    "signed_on", "signed_precision", "started_on", "started_precision",
+    "in_production_on", "in_production_precision",
+)
+COMPARED_FIELDS = ("kind", "name", "name_en", "stage", "town", "park", "precision", "source",
+                   "description", "investment_cny_100m", "industry", "area_ha", "attributes")
+
+
+@dataclass
+class UpsertResult:
+    """What an upsert did: counts, and the action and site id per input row."""
+
+    created: int
+    updated: int
+    unchanged: int
+    actions: dict[int, tuple[str, int]]
+
+
+def incoming_row(record: SiteRecord) -> tuple[Any, ...]:
+    """Return the COPY row of a record."""
+    dates = []
+    for stage in ("signed", "started", "in_production"):
+        partial = record.stage_dates.get(stage)
+        dates.extend([partial.value if partial else None, partial.precision if partial else None])
+    return (record.row, record.code, record.kind, record.name, record.name_en, record.stage,
+            record.town, record.park, record.precision, record.source, record.description,
+            record.investment_cny_100m, record.industry, record.area_ha,
+            json.dumps(record.attributes, ensure_ascii=False, default=str), record.geometry.wkb, *dates)
+
+
+def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | None,
+                 upload_id: int | None = None, default_stage_date: dt.date | None = None) -> UpsertResult:
+    """Create or update sites by code in one set-based pass; record stage events and edits."""
+    session.execute(text("""
+        CREATE TEMP TABLE incoming (
+            row_no integer, code text, kind text, name text, name_en text, stage text, town text,
+            park text, precision text, source text, description text, investment_cny_100m numeric,
+            industry text, area_ha numeric, attributes jsonb, geom_wkb bytea,
+            signed_on date, signed_precision text, started_on date, started_precision text,
+            in_production_on date, in_production_precision text,
+            geom geometry, site_id bigint, action text, new_events boolean DEFAULT false
+        ) ON COMMIT DROP"""))
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY incoming ({', '.join(INCOMING_COLUMNS)}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row(incoming_row(record))
+    statements = [
+        "UPDATE incoming SET geom = ST_SetSRID(ST_GeomFromWKB(geom_wkb), 4326)",
+        "CREATE INDEX ON incoming USING gist (geom)",
+        "ANALYZE incoming",
+        # A town or park not given is derived from the position.
+        """UPDATE incoming i SET town = (
+               SELECT a.name FROM admin_areas a WHERE a.level = 'town'
+               ORDER BY ST_Intersects(a.geom, ST_PointOnSurface(i.geom)) DESC,
+                        a.geom <-> ST_PointOnSurface(i.geom) LIMIT 1)
+           WHERE i.town IS NULL""",
+        """UPDATE incoming i SET park = (
+               SELECT p.name FROM sites p WHERE p.kind = 'park'
+                 AND ST_Intersects(p.geom, ST_PointOnSurface(i.geom))
+                 AND (i.code IS NULL OR p.code IS DISTINCT FROM i.code)
+               ORDER BY ST_Area(p.geom) LIMIT 1)
+           WHERE i.park IS NULL AND i.kind <> 'park'""",
+        "UPDATE incoming i SET site_id = s.id FROM sites s WHERE i.code IS NOT NULL AND s.code = i.code",
+        """UPDATE incoming i SET site_id = s.id FROM sites s
+           WHERE i.code IS NULL AND s.kind = i.kind AND s.name = i.name""",
+        "SELECT 1 FROM sites s JOIN incoming i ON i.site_id = s.id FOR UPDATE OF s",
+    ]
+    for statement in statements:
+        session.execute(text(statement))
+    session.execute(text("""
+        CREATE TEMP TABLE incoming_events ON COMMIT DROP AS
+        SELECT i.row_no, i.site_id, v.stage, COALESCE(v.reached_on, CAST(:default_date AS date)) AS reached_on,
+               CASE WHEN v.reached_on IS NULL THEN 'day' ELSE v.date_precision END AS date_precision
+        FROM incoming i
+        CROSS JOIN LATERAL (VALUES
+            ('signed', 1, i.signed_on, i.signed_precision),
+            ('started', 2, i.started_on, i.started_precision),
+            ('in_production', 3, i.in_production_on, i.in_production_precision)
+        ) AS v(stage, rank, reached_on, date_precision)
+        LEFT JOIN site_stage_dates d ON d.site_id = i.site_id
+        LEFT JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM stage_events e
+                           WHERE e.site_id = i.site_id AND e.stage = v.stage) AS known) k ON TRUE
+        WHERE v.rank <= CASE i.stage WHEN 'signed' THEN 1 WHEN 'started' THEN 2 ELSE 3 END
+          AND (
+            (v.reached_on IS NOT NULL AND (NOT k.known OR
+                (CASE v.stage WHEN 'signed' THEN d.signed_on WHEN 'started' THEN d.started_on
+                              ELSE d.in_production_on END,
+                 CASE v.stage WHEN 'signed' THEN d.signed_precision WHEN 'started' THEN d.started_precision
+                              ELSE d.in_production_precision END)
+                IS DISTINCT FROM (v.reached_on, v.date_precision)))
+            OR (v.reached_on IS NULL AND v.stage = i.stage AND NOT k.known))"""),
+        {"default_date": default_stage_date})
+    session.execute(text("UPDATE incoming i SET new_events = true WHERE EXISTS"
+                         " (SELECT 1 FROM incoming_events e WHERE e.row_no = i.row_no)"))
+    compared_old = ", ".join(f"s.{name}" for name in COMPARED_FIELDS)
+    compared_new = ", ".join(f"i.{name}" for name in COMPARED_FIELDS)
+    session.execute(text(f"""
+        UPDATE incoming i SET action = CASE
+            WHEN i.site_id IS NULL THEN 'create'
+            WHEN ({compared_old}) IS DISTINCT FROM ({compared_new})
+              OR ST_AsEWKB(s.geom) <> ST_AsEWKB(i.geom) OR i.new_events THEN 'update'
+            ELSE 'unchanged' END
+        FROM sites s WHERE s.id = i.site_id"""))
+    session.execute(text("UPDATE incoming SET action = 'create', site_id = nextval('sites_id_seq')"
+                         " WHERE site_id IS NULL"))
+    session.execute(text("UPDATE incoming_events e SET site_id = i.site_id FROM incoming i"
+                         " WHERE e.row_no = i.row_no AND e.site_id IS NULL"))
+    fields = ", ".join(COMPARED_FIELDS)
+    new_json = "jsonb_build_object(" + ", ".join(f"'{n}', i.{n}" for n in COMPARED_FIELDS) + \
+        ", 'code', i.code, 'geometry', ST_AsGeoJSON(i.geom, 7)::jsonb)"
+    old_json = "jsonb_build_object(" + ", ".join(f"'{n}', s.{n}" for n in COMPARED_FIELDS) + \
+        ", 'code', s.code, 'geometry', ST_AsGeoJSON(s.geom, 7)::jsonb)"
+    params = {"actor": actor, "upload_id": upload_id}
+    session.execute(text(f"""
+        INSERT INTO sites (id, code, {fields}, geom)
+        SELECT site_id, code, {", ".join(f"i.{n}" for n in COMPARED_FIELDS)}, geom
+        FROM incoming i WHERE action = 'create' ORDER BY row_no"""))
+    session.execute(text(f"""
+        INSERT INTO site_edits (site_id, action, changes, edited_by, upload_id)
+        SELECT i.site_id, 'create', {new_json}, :actor, :upload_id
+        FROM incoming i WHERE action = 'create' ORDER BY row_no"""), params)
+    session.execute(text(f"""
+        INSERT INTO site_edits (site_id, action, changes, edited_by, upload_id)
+        SELECT i.site_id, 'update', (
+            SELECT COALESCE(jsonb_object_agg(n.key, jsonb_build_array(o.value, n.value)), '{{}}')
+            FROM jsonb_each({new_json}) n JOIN jsonb_each({old_json}) o USING (key)
+            WHERE n.value IS DISTINCT FROM o.value), :actor, :upload_id
+        FROM incoming i JOIN sites s ON s.id = i.site_id WHERE i.action = 'update' ORDER BY i.row_no"""),
+        params)
+    session.execute(text(f"""
+        UPDATE sites s SET ({fields}, geom) = ({", ".join(f"i.{n}" for n in COMPARED_FIELDS)}, i.geom),
+            code = COALESCE(i.code, s.code), updated_at = now(), version = s.version + 1
+        FROM incoming i WHERE i.site_id = s.id AND i.action = 'update'"""))
+    session.execute(text("""
+        INSERT INTO stage_events (site_id, stage, reached_on, date_precision, recorded_by, upload_id)
+        SELECT site_id, stage, reached_on, date_precision, :actor, :upload_id
+        FROM incoming_events ORDER BY row_no,
+             CASE stage WHEN 'signed' THEN 1 WHEN 'started' THEN 2 ELSE 3 END"""), params)
+    rows = session.execute(text("SELECT row_no, action, site_id FROM incoming ORDER BY row_no")).all()
+    session.execute(text("DROP TABLE incoming_events"))
+    session.execute(text("DROP TABLE incoming"))
+    actions = {row_no: (action, site_id) for row_no, action, site_id in rows}
+    counts = {name: sum(1 for action, _ in actions.values() if action == name)
+              for name in ("create", "update", "unchanged")}
+    LOGGER.info("upsert: %s", counts)
+    return UpsertResult(counts["create"], counts["update"], counts["unchanged"], actions)

@@ -1,0 +1,105 @@
+"""The REST API over sites: GeoJSON features, one feature, its history."""
+from __future__ import annotations
+
+import hashlib
+import logging
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from .. import repository
+from ..db import get_session
+from ..errors import InvalidParameter, NotFound
+from ..features import area_feature, history_entry, site_feature
+from ..filters import parse_lang, parse_paging
+from .common import request_filter
+
+LOGGER = logging.getLogger(__name__)
+bp = Blueprint("api", __name__, url_prefix="/api")
+GEOJSON = "application/geo+json"
+
+
+def geojson_response(body: dict, status: int = 200) -> Response:
+    """Return a body as application/geo+json."""
+    response = jsonify(body)
+    response.mimetype = GEOJSON
+    response.status_code = status
+    return response
+
+
+def page_link(rel: str, limit: int, offset: int) -> dict[str, str]:
+    """Return a link to another page of the current query."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key not in ("limit", "offset")]
+    args += [("limit", str(limit)), ("offset", str(offset))]
+    return {"rel": rel, "type": GEOJSON, "href": f"{request.base_url}?{urlencode(args)}"}
+
+
+@bp.get("/features")
+def list_features() -> Response:
+    """Return the selected sites as a GeoJSON FeatureCollection, one page at a time."""
+    selection = request_filter()
+    lang = parse_lang(request.args)
+    limit, offset = parse_paging(request.args, current_app.config["API_DEFAULT_LIMIT"],
+                                 current_app.config["API_MAX_LIMIT"])
+    session = get_session()
+    rows = repository.select_sites(session, selection, limit, offset)
+    matched = repository.count_sites(session, selection)
+    links = [page_link("self", limit, offset)]
+    if offset + len(rows) < matched:
+        links.append(page_link("next", limit, offset + limit))
+    if offset > 0:
+        links.append(page_link("prev", limit, max(0, offset - limit)))
+    return geojson_response({
+        "type": "FeatureCollection",
+        "features": [site_feature(row, lang) for row in rows],
+        "numberMatched": matched,
+        "numberReturned": len(rows),
+        "links": links,
+    })
+
+
+def site_etag(row: dict) -> str:
+    """Return the entity tag of a site's current version."""
+    return hashlib.sha256(f"{row['id']}:{row['version']}:{row['updated_at'].isoformat()}".encode()).hexdigest()[:32]
+
+
+def load_site(site_id: int) -> dict:
+    """Return a site row or raise NotFound."""
+    row = repository.get_site(get_session(), site_id)
+    if row is None:
+        raise NotFound(f"no feature with id {site_id}")
+    return row
+
+
+@bp.get("/features/<int:site_id>")
+def get_feature(site_id: int) -> Response:
+    """Return one site as a GeoJSON Feature with an ETag."""
+    row = load_site(site_id)
+    response = geojson_response(site_feature(row, parse_lang(request.args)))
+    response.set_etag(site_etag(row))
+    return response.make_conditional(request)
+
+
+@bp.get("/features/<int:site_id>/history")
+def get_history(site_id: int) -> Response:
+    """Return a site's stage changes and edits, oldest first, each with date and who."""
+    load_site(site_id)
+    entries = [history_entry(row) for row in repository.select_history(get_session(), site_id)]
+    return jsonify({"id": site_id, "history": entries,
+                    "feature": url_for("api.get_feature", site_id=site_id)})
+
+
+@bp.get("/areas")
+def list_areas() -> Response:
+    """Return the county boundary (level=county) or the approximate towns (level=town)."""
+    level = request.args.get("level", "town")
+    if level not in ("county", "town"):
+        raise InvalidParameter("level", "expected county or town")
+    rows = repository.select_admin_areas(get_session(), level)
+    return geojson_response({"type": "FeatureCollection", "features": [area_feature(row) for row in rows]})
+
+
+@bp.get("/counts")
+def get_counts() -> Response:
+    """Return the number of selected sites per kind and stage."""
+    return jsonify(repository.count_by_kind_and_stage(get_session(), request_filter()))

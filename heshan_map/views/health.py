@@ -1,0 +1,31 @@
+"""Liveness and readiness."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, jsonify
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import repository
+from ..db import get_session, rollback_session
+
+LOGGER = logging.getLogger(__name__)
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> Response:
+    """Answer that the process is alive."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Answer whether the database answers with PostGIS and the schema in place."""
+    try:
+        details = repository.ping(get_session())
+    except SQLAlchemyError as error:
+        rollback_session()
+        LOGGER.warning("not ready: %s", error.__class__.__name__)
+        return jsonify({"status": "unavailable", "database": "unreachable or not migrated"}), 503
+    return jsonify({"status": "ready", **details}), 200

@@ -1,0 +1,52 @@
+"""The map page."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, render_template, request, url_for
+
+from .. import mapview, repository
+from ..db import get_session
+from ..filters import parse_lang
+from ..i18n import UI
+from ..vocabulary import (KIND_LABELS, KINDS, PRECISION_LABELS, STAGE_COLOURS, STAGE_LABELS, STAGES,
+                          TOWNS)
+from .common import request_filter
+
+LOGGER = logging.getLogger(__name__)
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def map_page() -> str:
+    """Render the layered map for the filter in the URL."""
+    selection = request_filter()
+    lang = parse_lang(request.args)
+    session = get_session()
+    counts = repository.count_by_kind_and_stage(session, selection)
+    fmap = mapview.build_map(selection, lang, current_app.config, selection.bbox)
+    query = selection.query_items() + ([("lang", lang)] if lang != "zh" else [])
+    other_lang = [(k, v) for k, v in query if k != "lang"] + ([] if lang == "en" else [("lang", "en")])
+    page_config = {
+        "lang": lang,
+        "featuresUrl": url_for("api.list_features"),
+        "areasUrl": url_for("api.list_areas"),
+        "historyUrl": url_for("api.get_history", site_id=0).replace("/0/", "/{id}/"),
+        "query": urlencode(selection.query_items() + [("lang", lang)]),
+        "pageSize": current_app.config["API_MAX_LIMIT"],
+        "kinds": list(KINDS),
+        "stages": list(STAGES),
+        "kindLabels": KIND_LABELS[lang],
+        "stageLabels": STAGE_LABELS[lang],
+        "precisionLabels": PRECISION_LABELS[lang],
+        "stageColours": STAGE_COLOURS,
+        "ui": UI[lang],
+    }
+    return render_template(
+        "map.html", lang=lang, ui=UI[lang], selection=selection, counts=counts,
+        kinds=KINDS, stages=STAGES, towns=TOWNS, parks=repository.park_names(session),
+        kind_labels=KIND_LABELS[lang], stage_labels=STAGE_LABELS[lang], stage_colours=STAGE_COLOURS,
+        map_parts=mapview.render_map_parts(fmap), page_config=page_config,
+        other_lang_url="/?" + urlencode(other_lang), query_string=urlencode(query),
+    )

@@ -1,0 +1,61 @@
+"""The shared vocabulary: kinds, stages and their labels, precisions and towns."""
+from __future__ import annotations
+
+KINDS: tuple[str, ...] = ("park", "project", "land_plot", "green_site")
+STAGES: tuple[str, ...] = ("signed", "started", "in_production")
+PRECISIONS: tuple[str, ...] = ("surveyed", "point", "approximate", "town")
+TOWNS: tuple[str, ...] = (
+    "沙坪街道", "龙口镇", "雅瑶镇", "古劳镇", "桃源镇", "鹤城镇", "共和镇", "址山镇", "宅梧镇", "双合镇",
+)
+STAGE_DATE_FIELDS: dict[str, str] = {
+    "signed": "signed_on", "started": "started_on", "in_production": "in_production_on",
+}
+
+KIND_LABELS: dict[str, dict[str, str]] = {
+    "zh": {"park": "产业园区/平台", "project": "重点项目", "land_plot": "土地整治地块", "green_site": "绿美示范点"},
+    "en": {"park": "Industrial park", "project": "Key project", "land_plot": "Land consolidation plot",
+           "green_site": "Green-beauty site"},
+}
+
+STAGE_LABELS: dict[str, dict[str, dict[str, str]]] = {
+    "zh": {
+        "project": {"signed": "已签约", "started": "已动工", "in_production": "已投产"},
+        "land_plot": {"signed": "已立项", "started": "施工中", "in_production": "已完成"},
+        "green_site": {"signed": "已规划", "started": "建设中", "in_production": "已建成"},
+        "park": {"signed": "已获批", "started": "建设中", "in_production": "已运营"},
+    },
+    "en": {
+        "project": {"signed": "Signed", "started": "Started", "in_production": "In production"},
+        "land_plot": {"signed": "Approved", "started": "Under works", "in_production": "Completed"},
+        "green_site": {"signed": "Planned", "started": "Under construction", "in_production": "Built"},
+        "park": {"signed": "Approved", "started": "Under construction", "in_production": "Operating"},
+    },
+}
+
+PRECISION_LABELS: dict[str, dict[str, str]] = {
+    "zh": {"surveyed": "实测", "point": "坐标点", "approximate": "估计位置", "town": "仅知镇街"},
+    "en": {"surveyed": "Surveyed", "point": "Picked point", "approximate": "Approximate", "town": "Town only"},
+}
+
+STAGE_COLOURS: dict[str, str] = {"signed": "#1f77b4", "started": "#ff7f0e", "in_production": "#2ca02c"}
+
+
+def stage_label(kind: str, stage: str, lang: str = "zh") -> str:
+    """Return the label of a stage as it reads for that kind."""
+    return STAGE_LABELS.get(lang, STAGE_LABELS["zh"])[kind][stage]
+
+
+def stage_from_label(text: str) -> str | None:
+    """Return the stage a label or code names, in any kind's words, or None."""
+    value = text.strip()
+    if value in STAGES:
+        return value
+    lowered = value.lower().replace(" ", "_").replace("-", "_")
+    if lowered in STAGES:
+        return lowered
+    for lang_labels in STAGE_LABELS.values():
+        for labels in lang_labels.values():
+            for stage, label in labels.items():
+                if value == label or lowered == label.lower().replace(" ", "_"):
+                    return stage
+    return None

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Refresh the vendored Leaflet files from the npm registry (run by hand; the service never downloads).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+npm pack --silent leaflet@1.9.4 leaflet.markercluster@1.5.3 >/dev/null
+mkdir leaflet cluster
+tar xzf leaflet-1.9.4.tgz -C leaflet --strip-components=1
+tar xzf leaflet.markercluster-1.5.3.tgz -C cluster --strip-components=1
+dest="$here/heshan_map/static/vendor"
+mkdir -p "$dest/leaflet" "$dest/markercluster"
+cp -r leaflet/dist/leaflet.js leaflet/dist/leaflet.css leaflet/dist/images leaflet/LICENSE "$dest/leaflet/"
+cp cluster/dist/leaflet.markercluster.js cluster/dist/MarkerCluster.css cluster/dist/MarkerCluster.Default.css \
+   cluster/MIT-LICENCE.txt "$dest/markercluster/"
+echo "vendored into $dest"

@@ -1,0 +1,167 @@
+"""The map page in a real headless Chromium, with every outside host blocked."""
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
+HOSTILE_NAMES = [
+    "<img src=x onerror=alert(1)>",
+    "`${alert(2)}` backtick",
+    "</script><script>alert(3)</script>",
+    "\"'><svg onload=alert(4)>",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageWatch:
+    """Record a page's JavaScript errors, dialogs and requests to hosts other than the service."""
+
+    def __init__(self, page: Page, base_url: str) -> None:
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.outside: list[tuple[str, str]] = []
+        host = urlparse(base_url).netloc
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error"
+                and "ERR_FAILED" not in msg.text and "ERR_NAME" not in msg.text else None)
+        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+
+        def route(route, request) -> None:
+            if urlparse(request.url).netloc == host or request.url.startswith("data:"):
+                route.continue_()
+            else:
+                self.outside.append((request.resource_type, request.url))
+                route.abort()
+
+        page.route("**/*", route)
+
+
+def open_map(browser: Browser, base_url: str, query: str = "", **context_args) -> tuple[Page, PageWatch]:
+    context = browser.new_context(**context_args)
+    page = context.new_page()
+    watch = PageWatch(page, base_url)
+    page.goto(f"{base_url}/{query}")
+    page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30_000)
+    return page, watch
+
+
+def api_ids(base_url: str, query: str) -> set[int]:
+    with urllib.request.urlopen(f"{base_url}/api/features?limit=10000&{query}") as response:
+        return {f["id"] for f in json.load(response)["features"]}
+
+
+def drawn_ids(page: Page) -> set[int]:
+    """Return the ids of the site features in layers currently on the map."""
+    return set(page.evaluate("""() => Object.values(window.heshanMap.layers)
+        .filter(s => window.heshanLeafletMap.hasLayer(s.group)).flatMap(s => s.ids)"""))
+
+
+def test_page_is_offline_and_clean(browser: Browser, live_server: str) -> None:
+    page, watch = open_map(browser, live_server)
+    assert page.evaluate("window.heshanMap.error") is None
+    assert watch.errors == []
+    # Only basemap tiles may go outside; every script, style and font comes from the service.
+    assert all(kind == "image" for kind, _ in watch.outside), watch.outside
+    assert page.locator(".leaflet-interactive").count() > 0
+    assert drawn_ids(page) == api_ids(live_server, "")
+    page.context.close()
+
+
+@pytest.mark.parametrize("query", ["kind=project&stage=started,in_production", "town=共和镇", "year=2024",
+                                   "q=园", "bbox=112.8,22.6,113.0,22.8&kind=park,green_site"])
+def test_map_draws_what_the_api_selects(browser: Browser, live_server: str, query: str) -> None:
+    page, watch = open_map(browser, live_server, "?" + query)
+    assert drawn_ids(page) == api_ids(live_server, query)
+    assert watch.errors == []
+    page.context.close()
+
+
+def test_switching_a_stage_off_removes_exactly_its_features(browser: Browser, live_server: str) -> None:
+    page, _ = open_map(browser, live_server)
+    before = drawn_ids(page)
+    layer_ids = set(page.evaluate("window.heshanMap.layers['project/signed'].ids"))
+    assert layer_ids
+    page.locator(".leaflet-control-layers").hover()
+    label = page.locator(".leaflet-control-layers-overlays label", has=page.locator("[data-layer='project/signed']"))
+    label.locator("input").uncheck()
+    assert drawn_ids(page) == before - layer_ids
+    label.locator("input").check()
+    assert drawn_ids(page) == before
+    page.context.close()
+
+
+@pytest.fixture()
+def hostile_sites(engine) -> Iterator[list[int]]:
+    """Store sites with hostile names (committed, for the live server); remove them afterwards."""
+    with Session(engine) as session:
+        ids = [session.execute(text(
+            "INSERT INTO sites (code, kind, name, stage, precision, source, description, town, geom)"
+            " VALUES (:code, 'project', :name, 'signed', 'point', :name, :name, '沙坪街道',"
+            " ST_SetSRID(ST_MakePoint(:lon, 22.77), 4326)) RETURNING id"),
+            {"code": f"HOSTILE-{i}", "name": name, "lon": 112.90 + i * 0.01}).scalar_one()
+            for i, name in enumerate(HOSTILE_NAMES)]
+        session.commit()
+    yield ids
+    with Session(engine) as session:
+        session.execute(text("DELETE FROM sites WHERE code LIKE 'HOSTILE-%'"))
+        session.commit()
+
+
+def test_hostile_names_stay_inert_text(browser: Browser, live_server: str, hostile_sites: list[int]) -> None:
+    page, watch = open_map(browser, live_server, "?q=HOSTILE")
+    page.goto(f"{live_server}/?kind=project&stage=signed")
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    for site_id, name in zip(hostile_sites, HOSTILE_NAMES):
+        page.evaluate("""(id) => { for (const s of Object.values(window.heshanMap.layers)) {
+            s.points.eachLayer(l => { if (l.feature.properties.id === id) {
+                s.points.zoomToShowLayer(l, () => l.openPopup()); } }); } }""", site_id)
+        popup = page.locator(".leaflet-popup-content h3")
+        popup.wait_for()
+        assert popup.inner_text() == name
+        page.evaluate("window.heshanLeafletMap.closePopup()")
+    assert watch.dialogs == []
+    assert page.locator("img[src='x'], svg[onload]").count() == 0
+    assert page.evaluate("window.heshanMap.error") is None
+    # The name search reflects the text into the form as a value, not markup.
+    page.goto(f"{live_server}/?q=" + urllib.request.quote(HOSTILE_NAMES[2]))
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    assert page.locator("input[name=q]").input_value() == HOSTILE_NAMES[2]
+    assert watch.dialogs == [] and watch.errors == []
+    page.context.close()
+
+
+def test_phone_viewport(browser: Browser, live_server: str) -> None:
+    page, watch = open_map(browser, live_server, "", viewport={"width": 390, "height": 844},
+                           is_mobile=True, has_touch=True)
+    box = page.locator(".folium-map").bounding_box()
+    assert box and box["width"] >= 380 and box["height"] >= 300
+    assert not page.locator("#filter-form").is_visible()
+    page.locator("#panel-toggle").click()
+    assert page.locator("#filter-form").is_visible()
+    assert watch.errors == []
+    page.context.close()
+
+
+def test_english_page(browser: Browser, live_server: str) -> None:
+    page, _ = open_map(browser, live_server, "?lang=en")
+    assert page.locator("h1").inner_text() == "Heshan project map"
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.context.close()

@@ -1,0 +1,82 @@
+"""The seed dataset: counts, idempotence, refusal of bad records, provenance."""
+from __future__ import annotations
+
+import copy
+import json
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from heshan_map.seed import SEED_FILE, SeedError, read_geojson, seed_database
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def site_count(session) -> int:
+    return session.execute(text("SELECT count(*) FROM sites")).scalar_one()
+
+
+def test_seeding_twice_changes_nothing(session) -> None:
+    before = site_count(session)
+    events = session.execute(text("SELECT count(*) FROM stage_events")).scalar_one()
+    result = seed_database(session)
+    assert (result.created, result.updated) == (0, 0)
+    assert result.unchanged == before >= 50
+    assert site_count(session) == before
+    assert session.execute(text("SELECT count(*) FROM stage_events")).scalar_one() == events
+
+
+def write_variant(tmp_path: Path, change) -> Path:
+    """Write the seed file with one feature changed by `change`; return its path."""
+    collection = copy.deepcopy(read_geojson(SEED_FILE))
+    change(collection["features"][3])
+    path = tmp_path / "seed.geojson"
+    path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("change, expected", [
+    (lambda f: f["properties"].update(stage="finished"), "unknown stage"),
+    (lambda f: f.update(geometry={"type": "Polygon", "coordinates": [[[112.8, 22.6], [112.9, 22.7], [112.9, 22.6],
+                                                                      [112.8, 22.7], [112.8, 22.6]]]}),
+     "invalid geometry"),
+    (lambda f: f.update(geometry={"type": "Point", "coordinates": [113.3, 23.1]}), "outside Heshan"),
+])
+def test_bad_record_refuses_everything(session, tmp_path: Path, change, expected: str) -> None:
+    session.execute(text("DELETE FROM sites"))
+    session.commit()
+    path = write_variant(tmp_path, change)
+    code = read_geojson(path)["features"][3]["properties"]["code"]
+    with pytest.raises(SeedError) as caught:
+        seed_database(session, path)
+    assert expected in caught.value.message
+    assert code in caught.value.message
+    assert site_count(session) == 0
+
+
+def test_every_source_quotes_a_seed_document() -> None:
+    for feature in read_geojson(SEED_FILE)["features"]:
+        source = feature["properties"]["source"]
+        match = re.match(r"^seeds/(\S+\.txt): 「(.+)」$", source)
+        assert match, source
+        document = (ROOT / "seeds" / match.group(1)).read_text(encoding="utf-8")
+        assert match.group(2) in document, source
+
+
+def test_no_seed_position_claims_survey_precision() -> None:
+    precisions = {f["properties"]["precision"] for f in read_geojson(SEED_FILE)["features"]}
+    assert precisions <= {"approximate", "town"}
+
+
+def test_readme_counts_match_the_api(client) -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- seed-counts -->")[1]
+    rows = re.findall(r"^\| `(\w+)` \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|$", table, flags=re.M)
+    assert len(rows) == 4
+    for kind, signed, started, in_production, total in rows:
+        for stage, expected in (("signed", signed), ("started", started), ("in_production", in_production)):
+            body = client.get(f"/api/features?kind={kind}&stage={stage}&limit=1").get_json()
+            assert body["numberMatched"] == int(expected), (kind, stage)
+        assert client.get(f"/api/features?kind={kind}&limit=1").get_json()["numberMatched"] == int(total)
