@@ -242,18 +242,19 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
         "UPDATE incoming SET geom = ST_SetSRID(ST_GeomFromWKB(geom_wkb), 4326)",
         "CREATE INDEX ON incoming USING gist (geom)",
         "ANALYZE incoming",
-        # A town or park not given is derived from the position.
+        # A town or park not given is derived from the position, unless the position is only a
+        # placeholder for a town (precision 'town'): then it says nothing about where the site is.
         """UPDATE incoming i SET town = (
                SELECT a.name FROM admin_areas a WHERE a.level = 'town'
                ORDER BY ST_Intersects(a.geom, ST_PointOnSurface(i.geom)) DESC,
                         a.geom <-> ST_PointOnSurface(i.geom) LIMIT 1)
-           WHERE i.town IS NULL""",
+           WHERE i.town IS NULL AND i.precision <> 'town'""",
         """UPDATE incoming i SET park = (
                SELECT p.name FROM sites p WHERE p.kind = 'park'
                  AND ST_Intersects(p.geom, ST_PointOnSurface(i.geom))
                  AND (i.code IS NULL OR p.code IS DISTINCT FROM i.code)
                ORDER BY ST_Area(p.geom) LIMIT 1)
-           WHERE i.park IS NULL AND i.kind <> 'park'""",
+           WHERE i.park IS NULL AND i.kind <> 'park' AND i.precision <> 'town'""",
         "UPDATE incoming i SET site_id = s.id FROM sites s WHERE i.code IS NOT NULL AND s.code = i.code",
         """UPDATE incoming i SET site_id = s.id FROM sites s
            WHERE i.code IS NULL AND s.kind = i.kind AND s.name = i.name""",

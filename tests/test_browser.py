@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from urllib.parse import urlparse
@@ -64,7 +65,8 @@ def open_map(browser: Browser, base_url: str, query: str = "", **context_args) -
 
 
 def api_ids(base_url: str, query: str) -> set[int]:
-    with urllib.request.urlopen(f"{base_url}/api/features?limit=10000&{query}") as response:
+    quoted = urllib.parse.quote(query, safe="=&,.")
+    with urllib.request.urlopen(f"{base_url}/api/features?limit=10000&{quoted}") as response:
         return {f["id"] for f in json.load(response)["features"]}
 
 
