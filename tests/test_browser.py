@@ -105,8 +105,14 @@ def test_switching_a_stage_off_removes_exactly_its_features(browser: Browser, li
     label = page.locator(".leaflet-control-layers-overlays label", has=page.locator("[data-layer='project/signed']"))
     label.locator("input").uncheck()
     assert drawn_ids(page) == before - layer_ids
+    # The URL carries the switched-off layer, so a colleague opening it sees the same view.
+    shared = page.url
+    assert "off=project%2Fsigned" in shared
     label.locator("input").check()
     assert drawn_ids(page) == before
+    page.goto(shared)
+    page.wait_for_function("document.body.dataset.ready === 'true'")
+    assert drawn_ids(page) == before - layer_ids
     page.context.close()
 
 

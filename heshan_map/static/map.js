@@ -51,7 +51,8 @@
     box.appendChild(table);
     if (props.description) box.appendChild(el("p", props.description));
     const link = el("a", ui.history);
-    link.href = config.historyUrl.replace("{id}", encodeURIComponent(props.id));
+    link.href = config.siteUrl.replace("{id}", encodeURIComponent(props.id)) +
+      (config.lang === "en" ? "?lang=en" : "");
     link.target = "_blank";
     link.rel = "noopener";
     box.appendChild(link);
@@ -71,11 +72,22 @@
     };
   }
 
+  // Clusters are neutral grey with a ring in the stage colour, so they never read as another stage.
+  function clusterIcon(cluster) {
+    const n = cluster.getChildCount();
+    const first = cluster.getAllChildMarkers()[0];
+    const colour = first ? config.stageColours[first.feature.properties.stage] : "#777";
+    const box = el("div", String(n), "site-cluster");
+    box.style.borderColor = colour;
+    const size = n < 10 ? 28 : n < 100 ? 34 : 40;
+    return L.divIcon({ html: box, className: "site-cluster-icon", iconSize: L.point(size, size) });
+  }
+
   function groupFor(kind, stage) {
     const key = kind + "/" + stage;
     if (!state.layers[key]) {
       const points = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false,
-                                            disableClusteringAtZoom: 15 });
+                                            disableClusteringAtZoom: 15, iconCreateFunction: clusterIcon });
       const shapes = L.featureGroup();
       state.layers[key] = { key: key, kind: kind, stage: stage, points: points, shapes: shapes,
                             group: L.layerGroup([shapes, points]), ids: [] };
@@ -166,11 +178,37 @@
       for (const input of event.target.querySelectorAll("input, select")) {
         if (!input.value) input.disabled = true;
       }
+      if (hidden.size) {
+        const off = el("input");
+        off.type = "hidden";
+        off.name = "off";
+        off.value = Array.from(hidden).sort().join(",");
+        event.target.appendChild(off);
+      }
     });
+  }
+
+  // The view's state beyond the filter lives in the URL too: hidden layers (off=) and the map position (#map=).
+  const hidden = new Set((new URLSearchParams(location.search).get("off") || "").split(",").filter(Boolean));
+
+  function writeViewState() {
+    const params = new URLSearchParams(location.search);
+    if (hidden.size) params.set("off", Array.from(hidden).sort().join(","));
+    else params.delete("off");
+    const c = map.getCenter();
+    const hash = "#map=" + map.getZoom() + "/" + c.lat.toFixed(5) + "/" + c.lng.toFixed(5);
+    const search = params.toString();
+    history.replaceState(null, "", location.pathname + (search ? "?" + search : "") + hash);
+  }
+
+  function readMapPosition() {
+    const match = /^#map=(\d+)\/(-?[\d.]+)\/(-?[\d.]+)$/.exec(location.hash);
+    if (match) map.setView([Number(match[2]), Number(match[3])], Number(match[1]));
   }
 
   async function start() {
     bindPanel();
+    readMapPosition();
     const control = L.control.layers(null, null, { collapsed: window.innerWidth < 700 }).addTo(map);
     try {
       await addReferenceLayers(control);
@@ -179,12 +217,19 @@
         for (const stage of config.stages) {
           const layerSet = state.layers[kind + "/" + stage];
           if (!layerSet) continue;
-          layerSet.group.addTo(map);
+          if (!hidden.has(layerSet.key)) layerSet.group.addTo(map);
           // Labels are built from text nodes and serialised, so any markup in them is escaped.
           control.addOverlay(layerSet.group, overlayLabel(layerSet));
         }
       }
       status.textContent = ui.loaded.replace("{n}", String(state.features.length));
+      map.on("overlayadd overlayremove", function (event) {
+        const layerSet = Object.values(state.layers).find(function (s) { return s.group === event.layer; });
+        if (!layerSet) return;
+        if (event.type === "overlayadd") hidden.delete(layerSet.key); else hidden.add(layerSet.key);
+        writeViewState();
+      });
+      map.on("moveend", writeViewState);
     } catch (error) {
       state.error = String(error);
       status.textContent = ui.load_failed + ": " + error;

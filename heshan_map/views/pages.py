@@ -6,6 +6,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
+from ..errors import NotFound
+from ..features import history_entry, site_properties
+
 from .. import mapview, repository
 from ..db import get_session
 from ..filters import parse_lang
@@ -32,7 +35,7 @@ def map_page() -> str:
         "lang": lang,
         "featuresUrl": url_for("api.list_features"),
         "areasUrl": url_for("api.list_areas"),
-        "historyUrl": url_for("api.get_history", site_id=0).replace("/0/", "/{id}/"),
+        "siteUrl": url_for("pages.site_page", site_id=0).replace("/0", "/{id}"),
         "query": urlencode(selection.query_items() + [("lang", lang)]),
         "pageSize": current_app.config["API_MAX_LIMIT"],
         "kinds": list(KINDS),
@@ -50,3 +53,16 @@ def map_page() -> str:
         map_parts=mapview.render_map_parts(fmap), page_config=page_config,
         other_lang_url="/?" + urlencode(other_lang), query_string=urlencode(query),
     )
+
+
+@bp.get("/sites/<int:site_id>")
+def site_page(site_id: int) -> str:
+    """Render one site with its stage dates and its full history of stage changes and edits."""
+    lang = parse_lang(request.args)
+    session = get_session()
+    row = repository.get_site(session, site_id)
+    if row is None:
+        raise NotFound(f"no site with id {site_id} / 没有编号为 {site_id} 的要素")
+    history = [history_entry(item) for item in repository.select_history(session, site_id)]
+    return render_template("site.html", lang=lang, ui=UI[lang], site=site_properties(row, lang),
+                           history=history, stage_labels=STAGE_LABELS[lang][row["kind"]])

@@ -1,0 +1,65 @@
+"""Shared set-up for the benchmarks: a fresh migrated database and a served app."""
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from werkzeug.serving import make_server
+
+from heshan_map import create_app
+from heshan_map.config import normalise_database_url
+from heshan_map.db import upgrade_database
+
+BENCH_URL = normalise_database_url(
+    os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/heshan_map_bench"))
+
+
+def fresh_database(url: str = BENCH_URL) -> Engine:
+    """Drop, create and migrate the benchmark database; return its engine."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    admin.dispose()
+    engine = create_engine(url)
+    upgrade_database(engine)
+    return engine
+
+
+def insert_synthetic_sites(engine: Engine, points: int, polygons: int) -> None:
+    """Insert synthetic points and small square polygons spread over Heshan's bounding box."""
+    with engine.begin() as connection:
+        connection.execute(text("""
+            INSERT INTO sites (code, kind, name, stage, precision, town, geom)
+            SELECT 'P' || i, 'project', '测试项目 ' || i,
+                   (ARRAY['signed','started','in_production'])[1 + i % 3], 'point', '沙坪街道',
+                   ST_SetSRID(ST_MakePoint(112.5 + random() * 0.5, 22.5 + random() * 0.33), 4326)
+            FROM generate_series(1, :n) AS i"""), {"n": points})
+        connection.execute(text("""
+            INSERT INTO sites (code, kind, name, stage, precision, town, area_ha, geom)
+            SELECT 'L' || i, 'land_plot', '测试地块 ' || i,
+                   (ARRAY['signed','started','in_production'])[1 + i % 3], 'surveyed', '共和镇', 1.2,
+                   ST_Expand(ST_SetSRID(ST_MakePoint(112.5 + random() * 0.5, 22.5 + random() * 0.33), 4326), 0.0005)
+            FROM generate_series(1, :n) AS i"""), {"n": polygons})
+        connection.execute(text("""
+            INSERT INTO stage_events (site_id, stage, reached_on, date_precision, recorded_by)
+            SELECT id, stage, DATE '2024-01-01' + CAST(id % 300 AS integer), 'day', 'bench' FROM sites"""))
+        connection.execute(text("ANALYZE"))
+
+
+@contextmanager
+def served_app(url: str = BENCH_URL) -> Iterator[str]:
+    """Serve the app on a free port in a thread; yield its base URL."""
+    app = create_app({"DATABASE_URL": url})
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()

@@ -1,0 +1,420 @@
+"""Refuse hostile uploads: zip bombs, path traversal, XML entities and files whose content lies about their name."""
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import logging
+import re
+import stat
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import defusedxml.ElementTree as SafeET
+from defusedxml import DefusedXmlException
+
+LOGGER = logging.getLogger(__name__)
+
+MB = 1024 * 1024
+COPY_CHUNK_BYTES = 64 * 1024
+ZIP_MAGIC = b"PK\x03\x04"
+EMPTY_ZIP_MAGIC = b"PK\x05\x06"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+NESTED_ARCHIVE_SUFFIXES = (".zip", ".kmz", ".jar", ".7z", ".rar", ".gz", ".tgz", ".tar", ".bz2", ".xz")
+XML_MEMBER_SUFFIXES = (".xml", ".rels", ".vml")
+GEOJSON_TYPES = frozenset({
+    "FeatureCollection", "Feature", "Point", "MultiPoint", "LineString", "MultiLineString",
+    "Polygon", "MultiPolygon", "GeometryCollection"})
+LAND_REPORT_MARKER = "[地块坐标]"
+FORMAT_BY_SUFFIX = {
+    ".csv": "csv",
+    ".xlsx": "xlsx",
+    ".geojson": "geojson",
+    ".json": "geojson",
+    ".kml": "kml",
+    ".zip": "shapefile_zip",
+    ".gpkg": "gpkg",
+    ".txt": "land_report",
+}
+FORMAT_LABELS = {
+    "csv": "CSV text",
+    "xlsx": "an Excel .xlsx workbook",
+    "geojson": "GeoJSON",
+    "kml": "KML",
+    "shapefile_zip": "a zipped Shapefile",
+    "gpkg": "a GeoPackage",
+    "land_report": "a land report (text with [地块坐标])",
+}
+XML_DECLARED_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
+DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
+FORBIDDEN_XML_MARKUP = ("<!doctype", "<!entity")
+
+
+class UnsafeFile(ValueError):
+    """An upload refused for safety or because it is not what it claims to be; carries an HTTP status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Ceilings on what one upload may expand to."""
+
+    max_uncompressed_bytes: int = 200 * MB
+    max_zip_entries: int = 1000
+    max_compression_ratio: float = 200
+    max_features: int = 200_000
+    max_vertices: int = 5_000_000
+    ratio_check_min_bytes: int = 1 * MB  # tiny archives of blank text compress absurdly yet harmlessly
+
+
+def human_size(size: int) -> str:
+    """Render a byte count as B, KB, MB or GB with one decimal."""
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1024:
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+def limit_size(size: int) -> str:
+    """Render a configured limit without a needless decimal (200 MB, not 200.0 MB)."""
+    return human_size(size).replace(".0 ", " ")
+
+
+# --- zip archives -----------------------------------------------------------------------------
+
+def open_zip(data: bytes) -> zipfile.ZipFile:
+    """Open bytes as a zip archive or refuse them as unreadable."""
+    try:
+        return zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
+        raise UnsafeFile(f"Not a readable zip archive ({error}) / 无法读取的压缩包", 422) from error
+
+
+def member_path_problem(name: str) -> str | None:
+    """Tell why a member name could escape the extraction folder, or None when it cannot."""
+    if "\x00" in name:
+        return "contains a NUL character"
+    if name.startswith(("/", "\\")):
+        return "is an absolute path"
+    if DRIVE_LETTER.match(name):
+        return "starts with a drive letter"
+    parts = re.split(r"[\\/]", name)
+    if ".." in parts:
+        return "contains '..'"
+    if "\\" in name:
+        return "contains a backslash"
+    return None
+
+
+def member_type_problem(info: zipfile.ZipInfo) -> str | None:
+    """Tell why a member is not a plain file or folder (symlink, device, encrypted, archive), or None."""
+    mode = info.external_attr >> 16
+    if mode and stat.S_IFMT(mode) and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        return "is a symbolic link" if stat.S_ISLNK(mode) else "is not a regular file"
+    if info.flag_bits & 0x1:
+        return "is encrypted"
+    if not info.is_dir() and info.filename.lower().endswith(NESTED_ARCHIVE_SUFFIXES):
+        return "is a nested archive"
+    return None
+
+
+def refuse_member(info: zipfile.ZipInfo) -> None:
+    """Raise UnsafeFile when one zip member is dangerous to extract."""
+    problem = member_path_problem(info.filename) or member_type_problem(info)
+    if problem:
+        raise UnsafeFile(f"Zip entry '{info.filename}' {problem}; refused / 压缩包含有不安全的条目", 400)
+
+
+def refuse_duplicate_members(infos: list[zipfile.ZipInfo]) -> None:
+    """Raise UnsafeFile when two members would land on the same path."""
+    seen: set[str] = set()
+    for info in infos:
+        key = info.filename.rstrip("/").lower()
+        if key in seen:
+            raise UnsafeFile(f"Zip entry '{info.filename}' appears twice; refused / 压缩包含有重复条目", 400)
+        seen.add(key)
+
+
+def refuse_oversized_archive(infos: list[zipfile.ZipInfo], limits: Limits) -> None:
+    """Raise UnsafeFile 413 when declared sizes or the compression ratio exceed the limits."""
+    declared = sum(info.file_size for info in infos)
+    if declared > limits.max_uncompressed_bytes:
+        raise UnsafeFile(
+            f"Zip archive expands to {human_size(declared)}, more than the "
+            f"{limit_size(limits.max_uncompressed_bytes)} allowed / 压缩包解压后过大", 413)
+    compressed = sum(info.compress_size for info in infos)
+    if declared >= limits.ratio_check_min_bytes and declared > limits.max_compression_ratio * max(compressed, 1):
+        ratio = declared / max(compressed, 1)
+        raise UnsafeFile(
+            f"Zip archive compression ratio is {ratio:.0f}:1, more than the "
+            f"{limits.max_compression_ratio:.0f}:1 allowed / 压缩包压缩比异常，疑似压缩炸弹", 413)
+
+
+def check_zip(data: bytes, limits: Limits | None = None) -> list[zipfile.ZipInfo]:
+    """Return the members of a zip archive after refusing anything dangerous, without extracting."""
+    limits = limits or Limits()
+    with open_zip(data) as archive:
+        infos = archive.infolist()
+    if len(infos) > limits.max_zip_entries:
+        raise UnsafeFile(
+            f"Zip archive has {len(infos)} entries, more than the {limits.max_zip_entries} allowed "
+            f"/ 压缩包文件数过多", 413)
+    for info in infos:
+        refuse_member(info)
+    refuse_duplicate_members(infos)
+    refuse_oversized_archive(infos, limits)
+    return infos
+
+
+def target_inside(dest: Path, name: str) -> Path:
+    """Return where a member lands under dest, refusing any path that resolves outside it."""
+    target = dest.joinpath(*PurePosixPath(name).parts).resolve()
+    if not target.is_relative_to(dest):
+        raise UnsafeFile(f"Zip entry '{name}' would be written outside the folder; refused / 压缩包条目路径越界", 400)
+    return target
+
+
+def copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int,
+                limits: Limits) -> int:
+    """Stream one member to target, counting real bytes against budget; return the bytes written."""
+    written = 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with archive.open(info) as source, open(target, "xb") as sink:
+        while chunk := source.read(COPY_CHUNK_BYTES):
+            if written == 0 and chunk.startswith(ZIP_MAGIC):
+                raise UnsafeFile(f"Zip entry '{info.filename}' is a nested archive; refused / 压缩包内不允许嵌套压缩包", 400)
+            written += len(chunk)
+            if written > budget:
+                raise UnsafeFile(
+                    f"Zip archive expands to more than the {limit_size(limits.max_uncompressed_bytes)} allowed "
+                    f"/ 压缩包解压后过大", 413)
+            sink.write(chunk)
+    return written
+
+
+def remove_quietly(paths: list[Path]) -> None:
+    """Delete files written by a failed extraction."""
+    for path in paths:
+        path.unlink(missing_ok=True)
+
+
+def extract_zip_safely(data: bytes, dest_dir: str | Path, limits: Limits | None = None) -> list[Path]:
+    """Extract a checked zip archive into dest_dir, counting bytes as they come; return the files written."""
+    limits = limits or Limits()
+    infos = check_zip(data, limits)
+    dest = Path(dest_dir).resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    total = 0
+    with open_zip(data) as archive:
+        try:
+            for info in infos:
+                target = target_inside(dest, info.filename)
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                written.append(target)
+                total += copy_member(archive, info, target, limits.max_uncompressed_bytes - total, limits)
+        except UnsafeFile:
+            remove_quietly(written)
+            raise
+        except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as error:
+            remove_quietly(written)
+            raise UnsafeFile(f"Zip archive is damaged or unsupported ({error}) / 压缩包已损坏或格式不受支持", 422) from error
+    LOGGER.debug("extracted %d files, %d bytes, into %s", len(written), total, dest)
+    return written
+
+
+# --- XML --------------------------------------------------------------------------------------
+
+def xml_encoding(data: bytes) -> str:
+    """Return the encoding of XML bytes from its byte order mark, byte pattern or declaration."""
+    for bom, name in ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+                      (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                      (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return name
+    if data.startswith(b"<\x00"):
+        return "utf-16-le"
+    if data.startswith(b"\x00<"):
+        return "utf-16-be"
+    declared = XML_DECLARED_ENCODING.match(data[:200])
+    return declared.group(1).decode("ascii") if declared else "utf-8"
+
+
+def decoded_xml_texts(data: bytes, what: str) -> list[str]:
+    """Return the XML text as declared, plus UTF-16 readings when it holds NUL bytes."""
+    encoding = xml_encoding(data)
+    try:
+        codecs.lookup(encoding)
+    except LookupError as error:
+        raise UnsafeFile(f"{what}: unknown XML encoding '{encoding}' / XML 编码无法识别", 415) from error
+    texts = [data.decode(encoding, errors="replace"), data.decode("latin-1")]
+    if b"\x00" in data:
+        texts += [data.decode("utf-16-le", errors="replace"), data.decode("utf-16-be", errors="replace")]
+    return texts
+
+
+def refuse_xml_doctype(data: bytes, what: str) -> None:
+    """Raise UnsafeFile when XML declares a DOCTYPE or an ENTITY, in whatever encoding it is written."""
+    for text in decoded_xml_texts(data, what):
+        folded = text.lower()
+        for markup in FORBIDDEN_XML_MARKUP:
+            if markup in folded:
+                raise UnsafeFile(
+                    f"{what}: XML with {markup[1:].upper()} declarations is not accepted "
+                    f"/ 不接受含 DOCTYPE 或 ENTITY 声明的 XML", 400)
+
+
+def refuse_xlsx_xml_doctypes(data: bytes, limits: Limits | None = None) -> None:
+    """Check every XML part of an XLSX for DOCTYPE and ENTITY declarations."""
+    infos = check_zip(data, limits)
+    with open_zip(data) as archive:
+        for info in infos:
+            if info.filename.lower().endswith(XML_MEMBER_SUFFIXES):
+                refuse_xml_doctype(read_member(archive, info), f"Workbook part {info.filename}")
+
+
+def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """Read one already-checked member, refusing a damaged one."""
+    try:
+        with archive.open(info) as member:
+            return member.read(info.file_size + 1)
+    except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as error:
+        raise UnsafeFile(f"Zip archive is damaged or unsupported ({error}) / 压缩包已损坏或格式不受支持", 422) from error
+
+
+# --- format sniffing --------------------------------------------------------------------------
+
+def file_suffix(filename: str) -> str:
+    """Return the lower-case extension of an uploaded name, ignoring any client-side folders."""
+    basename = re.split(r"[\\/]", filename)[-1]
+    return PurePosixPath(basename).suffix.lower()
+
+
+def content_mismatch(filename: str, fmt: str, detail: str = "") -> UnsafeFile:
+    """Build the 415 error for a file whose content is not what its name claims."""
+    extra = f" ({detail})" if detail else ""
+    return UnsafeFile(
+        f"'{filename}' is named like {FORMAT_LABELS[fmt]} but its content is not{extra} "
+        f"/ 文件内容与扩展名不符", 415)
+
+
+def unsupported_extension(filename: str) -> UnsafeFile:
+    """Build the 415 error for an extension the service does not read."""
+    supported = ", ".join(sorted(set(FORMAT_BY_SUFFIX) - {".json"}))
+    return UnsafeFile(
+        f"'{filename}': unsupported file type; supported are {supported} (Shapefile as .zip) "
+        f"/ 不支持的文件类型", 415)
+
+
+def looks_binary_or_markup(data: bytes) -> str | None:
+    """Tell what non-CSV thing the bytes are (archive, database, XML, VRT, binary), or None."""
+    head = data[:8192]
+    if b"<OGRVRTDataSource" in head or b"<ogrvrtdatasource" in head.lower():
+        return "it is an OGR VRT"
+    if head.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC, SQLITE_MAGIC, OLE2_MAGIC)) or b"\x00" in head:
+        return "it is binary"
+    if head.lstrip(codecs.BOM_UTF8 + b" \t\r\n").startswith(b"<"):
+        return "it is XML or HTML"
+    return None
+
+
+def parses_as_geojson(data: bytes) -> bool:
+    """Tell whether the bytes are JSON whose top-level type is a GeoJSON object."""
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return False
+    return isinstance(document, dict) and document.get("type") in GEOJSON_TYPES
+
+
+def xml_root_name(data: bytes) -> str | None:
+    """Return the local name of the root element of XML bytes, or None when they are not XML."""
+    try:
+        for _event, element in SafeET.iterparse(io.BytesIO(data), events=("start",), forbid_dtd=True):
+            return element.tag.rsplit("}", 1)[-1]
+    except (SafeET.ParseError, DefusedXmlException, ValueError, LookupError):
+        return None
+    return None
+
+
+def zip_has_shapefile(data: bytes) -> bool:
+    """Tell whether zip bytes list at least one .shp member."""
+    if not data.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return any(name.lower().endswith(".shp") for name in archive.namelist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        return False
+
+
+def zip_is_xlsx(data: bytes) -> bool:
+    """Tell whether zip bytes hold the parts every XLSX workbook has."""
+    if not data.startswith(ZIP_MAGIC):
+        return False
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError):
+        return False
+    return "[Content_Types].xml" in names and "xl/workbook.xml" in names
+
+
+def text_has_land_report_marker(data: bytes) -> bool:
+    """Tell whether text bytes (UTF-8 or GB18030) contain the land-report coordinate section."""
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return LAND_REPORT_MARKER in data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return False
+
+
+def content_matches(data: bytes, filename: str, fmt: str) -> None:
+    """Raise UnsafeFile 415 unless the bytes really are of the format the name claims."""
+    if fmt == "csv":
+        problem = looks_binary_or_markup(data)
+        if problem:
+            raise content_mismatch(filename, fmt, problem)
+    elif fmt == "xlsx":
+        if data.startswith(OLE2_MAGIC):
+            raise content_mismatch(filename, fmt, "it is an old .xls workbook; save it as .xlsx")
+        if not zip_is_xlsx(data):
+            raise content_mismatch(filename, fmt)
+    elif fmt == "geojson":
+        if not parses_as_geojson(data):
+            detail = "it is an OGR VRT" if b"<OGRVRTDataSource" in data[:8192] else "no GeoJSON type at the top"
+            raise content_mismatch(filename, fmt, detail)
+    elif fmt == "kml":
+        refuse_xml_doctype(data, f"'{filename}'")
+        root = xml_root_name(data)
+        if root != "kml":
+            raise content_mismatch(filename, fmt, f"its root element is {root}" if root else "not XML")
+    elif fmt == "shapefile_zip":
+        if not zip_has_shapefile(data):
+            raise content_mismatch(filename, fmt, "no .shp inside a zip archive")
+    elif fmt == "gpkg":
+        if not data.startswith(SQLITE_MAGIC):
+            raise content_mismatch(filename, fmt)
+    elif fmt == "land_report":
+        if not text_has_land_report_marker(data):
+            raise unsupported_extension(filename)
+
+
+def sniff_format(data: bytes, filename: str) -> str:
+    """Return the upload's format from its extension, after checking the content really is that format."""
+    fmt = FORMAT_BY_SUFFIX.get(file_suffix(filename))
+    if fmt is None:
+        raise unsupported_extension(filename)
+    content_matches(data, filename, fmt)
+    return fmt
