@@ -7,7 +7,9 @@ import logging
 import secrets
 from typing import Any, Callable, TypeVar
 
-from flask import g, request
+import hmac
+
+from flask import g, request, session as web_session
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -50,18 +52,62 @@ def user_for_token(session: Session, token: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+def user_by_id(session: Session, user_id: int) -> dict[str, Any] | None:
+    """Return a user by id, or None."""
+    row = session.execute(text("SELECT id, name, role FROM users WHERE id = :id"), {"id": user_id}).mappings().first()
+    return dict(row) if row else None
+
+
+def csrf_token() -> str:
+    """Return the CSRF token of the web session, making one on first use."""
+    if "csrf" not in web_session:
+        web_session["csrf"] = secrets.token_urlsafe(32)
+    return web_session["csrf"]
+
+
+def log_in(name: str, token: str) -> dict[str, Any] | None:
+    """Start a web session for a user whose name and API token match; return the user or None."""
+    user = user_for_token(get_session(), token.strip())
+    if user is None or user["name"] != name.strip():
+        return None
+    web_session.clear()
+    web_session["user_id"] = user["id"]
+    csrf_token()
+    return user
+
+
+def log_out() -> None:
+    """End the web session."""
+    web_session.clear()
+
+
 def current_user() -> dict[str, Any] | None:
-    """Return the user of the request's bearer token, or None when there is none."""
+    """Return the user of the request's bearer token or web session, or None when there is none."""
     if "user" in g:
         return g.user
     header = request.headers.get("Authorization", "")
     user = None
+    g.auth_via = None
     if header.lower().startswith("bearer "):
         user = user_for_token(get_session(), header[7:].strip())
         if user is None:
             raise ServiceError("the bearer token is not valid", code="unauthorized", status=401)
+        g.auth_via = "token"
+    elif "user_id" in web_session:
+        user = user_by_id(get_session(), web_session["user_id"])
+        g.auth_via = "session" if user else None
     g.user = user
     return user
+
+
+def check_csrf() -> None:
+    """Refuse a state-changing request made with a web session but without its CSRF token."""
+    if request.method in ("GET", "HEAD", "OPTIONS") or g.get("auth_via") != "session":
+        return
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    expected = web_session.get("csrf", "")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise ServiceError("missing or wrong CSRF token; reload the page", code="csrf_failed", status=403)
 
 
 def require_role(role: str) -> Callable[[F], F]:
@@ -75,6 +121,7 @@ def require_role(role: str) -> Callable[[F], F]:
                                    code="unauthorized", status=401)
             if ROLE_RANK[user["role"]] < ROLE_RANK[role]:
                 raise ServiceError(f"the {role} role is required", code="forbidden", status=403)
+            check_csrf()
             return view(*args, **kwargs)
         return wrapper  # type: ignore[return-value]
     return decorate

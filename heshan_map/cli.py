@@ -82,6 +82,55 @@ def users_create(name: str, role: str) -> None:
     click.echo(token)
 
 
+@click.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice(["park", "project", "land_plot", "green_site"]), default=None,
+              help="kind of every row (else the file's kind column)")
+@click.option("--crs", default=None, help="EPSG:<code>, GCJ-02 or BD-09 (default: the file's own, or EPSG:4326)")
+@click.option("--stage", type=click.Choice(["signed", "started", "in_production"]), default=None,
+              help="stage of rows that give none")
+@click.option("--dry-run", is_flag=True, help="check and report; write nothing")
+@click.option("--repair", is_flag=True, help="repair invalid polygons (reported)")
+@click.option("--user", "user_name", default="cli", show_default=True, help="who the history records")
+@click.option("--json", "as_json", is_flag=True, help="print the whole report as JSON")
+@with_appcontext
+@friendly_errors
+def import_command(path: str, kind: str | None, crs: str | None, stage: str | None, dry_run: bool, repair: bool,
+                   user_name: str, as_json: bool) -> None:
+    """Import a file of sites (CSV, XLSX, GeoJSON, KML, Shapefile zip, GeoPackage, land-report txt)."""
+    import json
+    from pathlib import Path
+
+    from sqlalchemy.orm import Session
+
+    from .uploads import UploadRequest, process_upload
+
+    file = Path(path)
+    with Session(engine_checked()) as session, click.progressbar(length=3, label=f"importing {file.name}",
+                                                                 file=sys.stderr) as bar:
+        def progress(step: str, done: int, total: int) -> None:
+            bar.label = f"importing {file.name}: {step}"
+            bar.update(done - bar.pos)
+
+        outcome = process_upload(session, UploadRequest(
+            data=file.read_bytes(), filename=file.name, user=user_name, kind=kind, crs=crs, stage=stage,
+            dry_run=dry_run, repair=repair), progress)
+    report = outcome.report
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in report.items() if k not in ("preview", "sites")},
+                              ensure_ascii=False, indent=1))
+    for note in report["notes"][:50]:
+        click.echo(f"row {note['row']}: {note['message']}")
+    for error in report["errors"]:
+        column = f" [{error['column']}]" if error["column"] else ""
+        click.echo(f"row {error['row']}{column}: {error['message']}", err=True)
+    if report["errors"]:
+        raise click.ClickException(f"{len(report['errors'])} error(s); nothing was written")
+    verb = "would be checked (dry run, nothing written)" if dry_run else "written"
+    click.echo(f"{report['valid_rows']} rows {verb}: created {report['created']}, updated {report['updated']}, "
+               f"unchanged {report['unchanged']}; upload id {report['upload_id']}")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="PORT", default=5000, show_default=True, type=int)
@@ -113,7 +162,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the Flask CLI."""
-    for command in (db_cli, seed_command, users_cli, serve_command):
+    for command in (db_cli, seed_command, users_cli, import_command, serve_command):
         app.cli.add_command(command)
 
 

@@ -221,9 +221,18 @@ def incoming_row(record: SiteRecord) -> tuple[Any, ...]:
             json.dumps(record.attributes, ensure_ascii=False, default=str), record.geometry.wkb, *dates)
 
 
+OPTIONAL_FIELDS = ("name_en", "town", "park", "source", "description", "investment_cny_100m", "industry",
+                   "area_ha")
+
+
 def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | None,
-                 upload_id: int | None = None, default_stage_date: dt.date | None = None) -> UpsertResult:
-    """Create or update sites by code in one set-based pass; record stage events and edits."""
+                 upload_id: int | None = None, default_stage_date: dt.date | None = None,
+                 default_source: str | None = None) -> UpsertResult:
+    """Create or update sites by code in one set-based pass; record stage events and edits.
+
+    An optional field the record leaves empty keeps the site's current value (a file without an
+    investment column does not erase investments).
+    """
     session.execute(text("""
         CREATE TEMP TABLE incoming (
             row_no integer, code text, kind text, name text, name_en text, stage text, town text,
@@ -259,6 +268,9 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
         """UPDATE incoming i SET site_id = s.id FROM sites s
            WHERE i.code IS NULL AND s.kind = i.kind AND s.name = i.name""",
         "SELECT 1 FROM sites s JOIN incoming i ON i.site_id = s.id FOR UPDATE OF s",
+        "UPDATE incoming i SET " + ", ".join(f"{name} = COALESCE(i.{name}, s.{name})" for name in OPTIONAL_FIELDS)
+        + ", attributes = COALESCE(NULLIF(i.attributes, '{}'::jsonb), s.attributes)"
+        " FROM sites s WHERE s.id = i.site_id",
     ]
     for statement in statements:
         session.execute(text(statement))
@@ -296,8 +308,9 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
               OR ST_AsEWKB(s.geom) <> ST_AsEWKB(i.geom) OR i.new_events THEN 'update'
             ELSE 'unchanged' END
         FROM sites s WHERE s.id = i.site_id"""))
-    session.execute(text("UPDATE incoming SET action = 'create', site_id = nextval('sites_id_seq')"
-                         " WHERE site_id IS NULL"))
+    session.execute(text("UPDATE incoming SET action = 'create', site_id = nextval('sites_id_seq'),"
+                         " source = COALESCE(source, :source), attributes = COALESCE(attributes, '{}')"
+                         " WHERE site_id IS NULL"), {"source": default_source})
     session.execute(text("UPDATE incoming_events e SET site_id = i.site_id FROM incoming i"
                          " WHERE e.row_no = i.row_no AND e.site_id IS NULL"))
     fields = ", ".join(COMPARED_FIELDS)
@@ -339,3 +352,55 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
               for name in ("create", "update", "unchanged")}
     LOGGER.info("upsert: %s", counts)
     return UpsertResult(counts["create"], counts["update"], counts["unchanged"], actions)
+
+
+def select_park_points(session: Session) -> list[dict[str, Any]]:
+    """Return each park's name, town and a point inside it (for placing sites by park name)."""
+    from shapely import wkb
+
+    rows = session.execute(text(
+        "SELECT name, town, ST_AsBinary(ST_PointOnSurface(geom)) AS point FROM sites WHERE kind = 'park'"
+        " ORDER BY id")).mappings()
+    return [{"name": row["name"], "town": row["town"], "point": wkb.loads(bytes(row["point"]))} for row in rows]
+
+
+def county_geometry_wkb(session: Session) -> bytes | None:
+    """Return the county boundary as WKB, or None when it is not loaded."""
+    value = session.execute(text(
+        "SELECT ST_AsBinary(geom) FROM admin_areas WHERE level = 'county' LIMIT 1")).scalar()
+    return bytes(value) if value is not None else None
+
+
+def insert_upload(session: Session, *, user_name: str | None, filename: str, sha256: str, file_format: str,
+                  crs_given: str | None, crs_used: str | None, kind_given: str | None, encoding: str | None,
+                  raw_rows: list[dict[str, Any]], content: bytes) -> int:
+    """Record an upload (who, the file, its hash, what it said) and return its id."""
+    return session.execute(text("""
+        INSERT INTO uploads (user_name, filename, sha256, file_format, crs_given, crs_used, kind_given, encoding,
+                             raw_rows, content)
+        VALUES (:user_name, :filename, :sha256, :file_format, :crs_given, :crs_used, :kind_given, :encoding,
+                CAST(:raw_rows AS jsonb), :content)
+        RETURNING id"""), {
+        "user_name": user_name, "filename": filename, "sha256": sha256, "file_format": file_format,
+        "crs_given": crs_given, "crs_used": crs_used, "kind_given": kind_given, "encoding": encoding,
+        "raw_rows": json.dumps(raw_rows, ensure_ascii=False, default=str), "content": content,
+    }).scalar_one()
+
+
+def finish_upload(session: Session, upload_id: int, created: int, updated: int, unchanged: int,
+                  report: dict[str, Any]) -> None:
+    """Store an upload's counts and report."""
+    session.execute(text(
+        "UPDATE uploads SET created = :created, updated = :updated, unchanged = :unchanged,"
+        " report = CAST(:report AS jsonb) WHERE id = :id"),
+        {"created": created, "updated": updated, "unchanged": unchanged, "id": upload_id,
+         "report": json.dumps(report, ensure_ascii=False, default=str)})
+
+
+def get_upload(session: Session, upload_id: int) -> dict[str, Any] | None:
+    """Return an upload record without its file content."""
+    row = session.execute(text(
+        "SELECT id, user_name, filename, sha256, file_format, crs_given, crs_used, kind_given, encoding,"
+        " created, updated, unchanged, uploaded_at, report, jsonb_array_length(raw_rows) AS raw_row_count"
+        " FROM uploads WHERE id = :id"), {"id": upload_id}).mappings().first()
+    return dict(row) if row else None

@@ -45,11 +45,26 @@ def stage_label(kind: str, stage: str, lang: str = "zh") -> str:
     return STAGE_LABELS.get(lang, STAGE_LABELS["zh"])[kind][stage]
 
 
+# Words Heshan's sheets use for the stages besides the labels above.
+STAGE_SYNONYMS: dict[str, str] = {
+    "签约": "signed", "已签约": "signed", "签约落地": "signed", "立项": "signed", "获批": "signed",
+    "动工": "started", "开工": "started", "已开工": "started", "在建": "started", "建设中": "started",
+    "施工": "started", "续建": "started", "新开工": "started",
+    "投产": "in_production", "已投产": "in_production", "竣工": "in_production", "已竣工": "in_production",
+    "建成": "in_production", "完成": "in_production", "运营": "in_production", "竣工投产": "in_production",
+    "in production": "in_production", "production": "in_production", "operating": "in_production",
+    "completed": "in_production", "built": "in_production", "approved": "signed", "planned": "signed",
+    "under construction": "started", "under works": "started",
+}
+
+
 def stage_from_label(text: str) -> str | None:
     """Return the stage a label or code names, in any kind's words, or None."""
     value = text.strip()
     if value in STAGES:
         return value
+    if value in STAGE_SYNONYMS or value.lower() in STAGE_SYNONYMS:
+        return STAGE_SYNONYMS.get(value) or STAGE_SYNONYMS[value.lower()]
     lowered = value.lower().replace(" ", "_").replace("-", "_")
     if lowered in STAGES:
         return lowered

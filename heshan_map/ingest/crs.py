@@ -140,7 +140,11 @@ def parse_crs(value: str | None) -> CrsSpec | None:
     text = value.strip()
     match = _EPSG_PATTERN.match(text)
     if match:
-        return epsg_spec(int(match.group(1)))
+        code = int(match.group(1))
+        if not is_horizontal_epsg(code):
+            raise CrsError(f"unknown coordinate system {value!r}: EPSG:{code} is not a geographic or "
+                           f"projected system pyproj knows; use {ACCEPTED_FORMS}")
+        return CrsSpec("epsg", code)
     named = _NAMED_CRS.get(re.sub(r"[\s_\-]", "", text).upper())
     if named is not None:
         return named

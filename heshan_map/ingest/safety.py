@@ -270,7 +270,7 @@ def refuse_xml_doctype(data: bytes, what: str) -> None:
         for markup in FORBIDDEN_XML_MARKUP:
             if markup in folded:
                 raise UnsafeFile(
-                    f"{what}: XML with {markup[1:].upper()} declarations is not accepted "
+                    f"{what}: XML with {markup[2:].upper()} declarations is not accepted "
                     f"/ 不接受含 DOCTYPE 或 ENTITY 声明的 XML", 400)
 
 
@@ -406,9 +406,10 @@ def content_matches(data: bytes, filename: str, fmt: str) -> None:
     elif fmt == "gpkg":
         if not data.startswith(SQLITE_MAGIC):
             raise content_mismatch(filename, fmt)
-    elif fmt == "land_report":
-        if not text_has_land_report_marker(data):
-            raise unsupported_extension(filename)
+    elif fmt == "land_report" and not text_has_land_report_marker(data):
+        raise UnsafeFile(
+            f"'{filename}': unsupported file type; a .txt is accepted only as a land report with a "
+            f"{LAND_REPORT_MARKER} section / 不支持的文件类型：.txt 仅接受含 {LAND_REPORT_MARKER} 的勘测定界报告", 415)
 
 
 def sniff_format(data: bytes, filename: str) -> str:

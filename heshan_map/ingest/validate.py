@@ -1,0 +1,393 @@
+"""Turn a raw table into WGS84 site records, collecting every row error with its row and column."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import Point
+from shapely.geometry.base import BaseGeometry
+from shapely.validation import explain_validity
+
+from ..dates import PartialDate, parse_partial_date
+from ..geolocate import Gazetteer
+from ..records import SiteRecord
+from ..vocabulary import KIND_LABELS, KINDS, PRECISIONS, STAGE_DATE_FIELDS, STAGES, TOWNS, stage_from_label
+from .columns import ColumnMatch, match_columns
+from .crs import WGS84, CrsError, CrsSpec, coordinate_function, looks_projected, resolve_projected_xy, to_wgs84
+from .readers import RawTable
+
+LOGGER = logging.getLogger(__name__)
+
+ALLOWED_GEOMETRIES: dict[str, tuple[str, ...]] = {
+    "park": ("Point", "Polygon", "MultiPolygon"),
+    "project": ("Point", "Polygon", "MultiPolygon"),
+    "land_plot": ("Point", "Polygon", "MultiPolygon"),
+    "green_site": ("Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon"),
+}
+KIND_ALIASES: dict[str, str] = {
+    **{kind: kind for kind in KINDS},
+    **{label: kind for lang in KIND_LABELS.values() for kind, label in lang.items()},
+    "园区": "park", "产业园区": "park", "平台": "park", "项目": "project", "重点项目": "project",
+    "地块": "land_plot", "土地整治": "land_plot", "整治地块": "land_plot", "绿美": "green_site",
+    "绿美示范点": "green_site", "示范点": "green_site",
+}
+_NUMBER_CLEAN = re.compile(r"[,\s，]")
+
+
+@dataclass
+class Validation:
+    """The records of a table that passed, the errors and notes of every row, and the CRS used."""
+
+    records: list[SiteRecord] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[dict[str, Any]] = field(default_factory=list)
+    crs_used: str | None = None
+    unknown_columns: list[str] = field(default_factory=list)
+
+    def error(self, row: int | None, column: str | None, message: str) -> None:
+        """Record an error of a row and column."""
+        self.errors.append({"row": row, "column": column, "message": message})
+
+    def note(self, row: int, message: str) -> None:
+        """Record something done to a row that the user should know."""
+        self.notes.append({"row": row, "message": message})
+
+
+@dataclass
+class Options:
+    """What the upload said about the file: kind, coordinate system, repair, defaults."""
+
+    kind: str | None = None
+    crs: CrsSpec | None = None
+    repair: bool = False
+    default_stage: str | None = None
+
+
+class RowError(ValueError):
+    """A problem with one cell."""
+
+    def __init__(self, column: str | None, message: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.message = message
+
+
+def blank(value: object) -> bool:
+    """Return whether a cell is empty."""
+    # A NaN object is how GIS readers give a null number; the text "NaN" in a CSV stays an error.
+    return value is None or (isinstance(value, str) and not value.strip()) or (
+        isinstance(value, float) and math.isnan(value))
+
+
+def cell_text(value: object) -> str | None:
+    """Return a cell as trimmed text, integers without a trailing .0, or None when empty."""
+    if blank(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def parse_number(value: object, column: str, factor: float = 1.0) -> float | None:
+    """Return a finite number from a cell (commas and spaces allowed), scaled by the unit factor."""
+    if blank(value):
+        return None
+    if isinstance(value, bool):
+        raise RowError(column, f"'{value}' is not a number")
+    if isinstance(value, (int, float, Decimal)):
+        number = float(value)
+    else:
+        try:
+            number = float(Decimal(_NUMBER_CLEAN.sub("", str(value))))
+        except (InvalidOperation, ValueError):
+            raise RowError(column, f"'{value}' is not a number") from None
+    if not math.isfinite(number):
+        raise RowError(column, f"'{value}' is not a finite number")
+    return number * factor
+
+
+class RowReader:
+    """Read the fields of one row through the column mapping."""
+
+    def __init__(self, row: dict[str, object], matched: dict[str, ColumnMatch]) -> None:
+        self.row = row
+        self.matched = matched
+
+    def header(self, field_name: str) -> str:
+        """Return the header of a field, or the field name when the file has no such column."""
+        match = self.matched.get(field_name)
+        return match.header if match else field_name
+
+    def raw(self, field_name: str) -> object:
+        """Return the raw cell of a field, or None."""
+        match = self.matched.get(field_name)
+        return self.row.get(match.header) if match else None
+
+    def text(self, field_name: str) -> str | None:
+        """Return the cell of a field as text."""
+        return cell_text(self.raw(field_name))
+
+    def number(self, field_name: str) -> float | None:
+        """Return the cell of a field as a number in the field's unit."""
+        match = self.matched.get(field_name)
+        return parse_number(self.raw(field_name), self.header(field_name), match.factor if match else 1.0)
+
+
+def read_kind(reader: RowReader, options: Options) -> str:
+    """Return the row's kind from its column, else the upload's kind."""
+    value = reader.text("kind")
+    if value is None:
+        if options.kind:
+            return options.kind
+        raise RowError(reader.header("kind"), "kind missing: add a 类型/kind column or choose the kind of the upload")
+    kind = KIND_ALIASES.get(value) or KIND_ALIASES.get(value.lower())
+    if kind is None:
+        raise RowError(reader.header("kind"), f"unknown kind '{value}'; expected {', '.join(KINDS)}")
+    return kind
+
+
+def read_stage(reader: RowReader, options: Options) -> str:
+    """Return the row's stage from any kind's label or code."""
+    value = reader.text("stage")
+    if value is None:
+        if options.default_stage:
+            return options.default_stage
+        raise RowError(reader.header("stage"), "stage missing (signed/started/in_production or 已签约/已动工/已投产 …)")
+    stage = stage_from_label(value)
+    if stage is None:
+        raise RowError(reader.header("stage"), f"unknown stage '{value}'; expected signed, started, in_production "
+                       "or a label such as 已签约/已动工/已投产")
+    return stage
+
+
+def read_town(reader: RowReader) -> str | None:
+    """Return the row's town, accepting names without 镇/街道."""
+    value = reader.text("town")
+    if value is None:
+        return None
+    if value in TOWNS:
+        return value
+    matches = [town for town in TOWNS if town.startswith(value) or value.startswith(town[:2])]
+    if len(matches) == 1:
+        return matches[0]
+    raise RowError(reader.header("town"), f"unknown town '{value}'; Heshan's towns are {'、'.join(TOWNS)}")
+
+
+def read_stage_dates(reader: RowReader, stage: str) -> dict[str, PartialDate]:
+    """Return the dates of the stages reached, refusing a date for a stage not yet reached."""
+    dates: dict[str, PartialDate] = {}
+    for date_stage, field_name in STAGE_DATE_FIELDS.items():
+        raw = reader.raw(field_name)
+        try:
+            partial = parse_partial_date(raw)
+        except ValueError as error:
+            raise RowError(reader.header(field_name), str(error)) from None
+        if partial is None:
+            continue
+        if STAGES.index(date_stage) > STAGES.index(stage):
+            raise RowError(reader.header(field_name), f"a date for {date_stage} but the stage is only {stage}")
+        if partial.value > dt.date.today() + dt.timedelta(days=366):
+            raise RowError(reader.header(field_name), f"{partial.isoformat()} is more than a year ahead")
+        dates[date_stage] = partial
+    return dates
+
+
+def json_safe(value: object) -> object:
+    """Return a cell as a JSON value (dates as ISO text, non-finite numbers as text)."""
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+@dataclass
+class PendingPosition:
+    """A row waiting for its geometry: lon/lat to convert in one batch, or a geometry already made."""
+
+    index: int
+    lonlat: tuple[float, float] | None = None
+    geometry: BaseGeometry | None = None
+
+
+def read_position(reader: RowReader, row_no: int, file_geometry: BaseGeometry | None, options: Options,
+                  file_crs: CrsSpec | None, result: Validation) -> tuple[tuple[float, float] | None,
+                                                                       BaseGeometry | None, str]:
+    """Return (lon/lat still to convert, or a WGS84 geometry, and its precision) for a row."""
+    if file_geometry is not None and not file_geometry.is_empty:
+        crs = options.crs or file_crs or WGS84
+        geometry = to_wgs84(file_geometry, crs)
+        return None, geometry, "point" if geometry.geom_type == "Point" else "surveyed"
+    lon, lat = reader.number("lon"), reader.number("lat")
+    x, y = reader.number("x"), reader.number("y")
+    if lon is not None or lat is not None:
+        if lon is None or lat is None:
+            raise RowError(reader.header("lat" if lat is None else "lon"), "longitude and latitude come in pairs")
+        if looks_projected(lon, lat):
+            x, y = lon, lat
+        else:
+            if not -180 <= lon <= 180:
+                raise RowError(reader.header("lon"), f"longitude {lon} is outside -180…180")
+            if not -90 <= lat <= 90:
+                raise RowError(reader.header("lat"), f"latitude {lat} is outside -90…90")
+            return (lon, lat), None, "point"
+    if x is not None or y is not None:
+        if x is None or y is None:
+            raise RowError(reader.header("y" if y is None else "x"), "x and y come in pairs")
+        try:
+            easting, northing, crs_used, swapped = resolve_projected_xy(x, y, options.crs or file_crs)
+        except CrsError as error:
+            raise RowError(reader.header("x"), str(error)) from None
+        if swapped:
+            result.note(row_no, "x/y read as northing/easting (Chinese surveying order)")
+        result.crs_used = crs_used.label()
+        return None, to_wgs84(Point(easting, northing), crs_used), "point"
+    return None, None, "town"
+
+
+def check_geometry(geometry: BaseGeometry, kind: str, row_no: int, options: Options,
+                   result: Validation) -> BaseGeometry:
+    """Return a valid geometry of a type the kind can have; repair only when asked."""
+    if geometry.geom_type not in ALLOWED_GEOMETRIES[kind]:
+        raise RowError("geometry", f"a {kind} cannot be a {geometry.geom_type}; "
+                       f"allowed: {', '.join(ALLOWED_GEOMETRIES[kind])}")
+    if not geometry.is_valid:
+        reason = explain_validity(geometry)
+        if not options.repair:
+            raise RowError("geometry", f"invalid geometry: {reason} (upload with repair=true to repair it)")
+        repaired = shapely.make_valid(geometry)
+        if repaired.geom_type == "GeometryCollection":
+            polygons = [part for part in repaired.geoms if part.geom_type in ("Polygon", "MultiPolygon")]
+            repaired = shapely.union_all(polygons) if polygons else repaired
+        if repaired.geom_type not in ALLOWED_GEOMETRIES[kind] or not repaired.is_valid:
+            raise RowError("geometry", f"invalid geometry that cannot be repaired: {reason}")
+        result.note(row_no, f"geometry repaired ({reason}); area {geometry.area:.3g} → {repaired.area:.3g} deg²")
+        geometry = repaired
+    return geometry
+
+
+def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, county: BaseGeometry | None,
+                   file_crs: CrsSpec | None, default_source: str) -> Validation:
+    """Check every row and convert it to a WGS84 SiteRecord; collect all errors, never stop at one."""
+    result = Validation()
+    matched, unknown, duplicates = match_columns(table.columns)
+    result.unknown_columns = unknown
+    for header in duplicates:
+        result.error(None, header, f"column '{header}' means the same as an earlier column")
+    if "name" not in matched:
+        result.error(None, None, "no name column (name/名称/项目名称)")
+        return result
+    result.crs_used = (options.crs or file_crs or WGS84).label()
+    pending: list[tuple[SiteRecord, tuple[float, float] | None]] = []
+    seen_codes: dict[str, int] = {}
+    for index, row in enumerate(table.rows):
+        row_no = table.row_numbers[index]
+        reader = RowReader(row, matched)
+        problems: list[RowError] = []
+        values: dict[str, Any] = {}
+        for name, read in (("name", lambda: reader.text("name")), ("kind", lambda: read_kind(reader, options)),
+                           ("stage", lambda: read_stage(reader, options)), ("town", lambda: read_town(reader)),
+                           ("investment", lambda: reader.number("investment_cny_100m")),
+                           ("area", lambda: reader.number("area_ha"))):
+            try:
+                values[name] = read()
+            except RowError as error:
+                problems.append(error)
+        if not values.get("name"):
+            problems.append(RowError(reader.header("name"), "name missing"))
+        for field_name in ("investment", "area"):
+            if values.get(field_name) is not None and values[field_name] < 0:
+                problems.append(RowError(reader.header(f"{field_name}_cny_100m" if field_name == "investment"
+                                                       else "area_ha"), "must not be negative"))
+        stage_dates: dict[str, PartialDate] = {}
+        if "stage" in values:
+            try:
+                stage_dates = read_stage_dates(reader, values["stage"])
+            except RowError as error:
+                problems.append(error)
+        precision_text = reader.text("precision")
+        if precision_text is not None and precision_text not in PRECISIONS:
+            problems.append(RowError(reader.header("precision"), f"unknown precision '{precision_text}'"))
+        code = reader.text("code")
+        if code is not None:
+            if code in seen_codes:
+                problems.append(RowError(reader.header("code"), f"code '{code}' already used in row {seen_codes[code]}"))
+            else:
+                seen_codes[code] = row_no
+        lonlat, geometry, precision = None, None, "town"
+        try:
+            lonlat, geometry, precision = read_position(
+                reader, row_no, table.geometries[index] if table.geometries else None, options, file_crs, result)
+        except (RowError, CrsError) as error:
+            problems.append(error if isinstance(error, RowError) else RowError("geometry", str(error)))
+        if lonlat is None and geometry is None and not problems:
+            place = gazetteer.find(reader.text("park"), reader.text("village"), values.get("town"))
+            if place is None:
+                problems.append(RowError(None, "no coordinates, and no known park, village or town to place it"))
+            else:
+                geometry, precision = place.point, place.precision
+                result.note(row_no, f"placed at {place.name} ({place.precision}: no coordinates given)")
+                if values.get("town") is None and place.town:
+                    values["town"] = place.town
+        if geometry is not None and "kind" in values and not problems:
+            try:
+                geometry = check_geometry(geometry, values["kind"], row_no, options, result)
+            except RowError as error:
+                problems.append(error)
+        if problems:
+            for problem in problems:
+                result.error(row_no, problem.column, problem.message)
+            continue
+        attributes = {header: json_safe(row.get(header)) for header in unknown if not blank(row.get(header))}
+        record = SiteRecord(
+            row=row_no, kind=values["kind"], name=values["name"], stage=values["stage"],
+            precision=precision_text or precision, geometry=geometry or Point(0, 0), code=code,
+            name_en=reader.text("name_en"), town=values.get("town"), park=reader.text("park"),
+            source=reader.text("source"), description=reader.text("description"),
+            investment_cny_100m=values.get("investment"), industry=reader.text("industry"),
+            area_ha=values.get("area"), attributes=attributes, stage_dates=stage_dates)
+        pending.append((record, lonlat))
+    convert_lonlat(pending, options.crs or file_crs or WGS84)
+    result.records = [record for record, _ in pending]
+    check_inside_county(result.records, county, result)
+    return result
+
+
+def convert_lonlat(pending: list[tuple[SiteRecord, tuple[float, float] | None]], crs: CrsSpec) -> None:
+    """Convert every picked lon/lat to WGS84 in one vectorised pass and set the records' points."""
+    waiting = [(record, lonlat) for record, lonlat in pending if lonlat is not None]
+    if not waiting:
+        return
+    lon = np.fromiter((lonlat[0] for _, lonlat in waiting), dtype=float, count=len(waiting))
+    lat = np.fromiter((lonlat[1] for _, lonlat in waiting), dtype=float, count=len(waiting))
+    function = coordinate_function(crs, towards_wgs84=True)
+    if function is not None:
+        lon, lat = function(lon, lat)
+    for (record, _), point in zip(waiting, shapely.points(np.column_stack([lon, lat]))):
+        record.geometry = point
+
+
+def check_inside_county(records: list[SiteRecord], county: BaseGeometry | None, result: Validation) -> None:
+    """Refuse every record whose geometry is not wholly inside Heshan."""
+    if county is None or not records:
+        return
+    shapely.prepare(county)
+    geometries = np.array([record.geometry for record in records], dtype=object)
+    inside = shapely.covers(county, geometries)
+    outside = {id(record) for record, ok in zip(records, inside) if not ok}
+    for record in records:
+        if id(record) in outside:
+            x, y = record.geometry.representative_point().coords[0]
+            result.error(record.row, "geometry", f"outside Heshan ({x:.5f}, {y:.5f} in WGS84)")
+    records[:] = [record for record in records if id(record) not in outside]

@@ -1,0 +1,78 @@
+// The upload page: preview (dry run) with the report and a map, then commit. Text is set as text only.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("upload-config").textContent);
+  const ui = config.ui;
+  const csrf = document.querySelector("meta[name=csrf-token]").content;
+  const form = document.getElementById("upload-form");
+  const status = document.getElementById("upload-status");
+  const commitButton = document.getElementById("commit-button");
+  const map = L.map("preview-map").setView([22.68, 112.78], 10);
+  L.tileLayer(config.tileUrl, { attribution: config.tileAttribution, maxZoom: 19 }).addTo(map);
+  let previewLayer = null;
+  window.heshanUpload = { report: null };
+
+  function cell(row, text) {
+    const td = document.createElement("td");
+    td.textContent = text === null || text === undefined ? "" : String(text);
+    row.appendChild(td);
+  }
+
+  function fillTable(id, items, keys) {
+    const body = document.querySelector("#" + id + " tbody");
+    body.replaceChildren();
+    for (const item of items) {
+      const tr = document.createElement("tr");
+      for (const key of keys) cell(tr, item[key]);
+      body.appendChild(tr);
+    }
+  }
+
+  function showPreview(collection) {
+    if (previewLayer) map.removeLayer(previewLayer);
+    if (!collection || !collection.features.length) return;
+    previewLayer = L.geoJSON(collection, {
+      pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, { radius: 6 }); },
+      onEachFeature: function (feature, layer) {
+        const span = document.createElement("span");
+        span.textContent = feature.properties.row + ": " + feature.properties.name;
+        layer.bindTooltip(span);
+      },
+    }).addTo(map);
+    map.fitBounds(previewLayer.getBounds(), { maxZoom: 15 });
+  }
+
+  async function send(dryRun) {
+    const data = new FormData(form);
+    if (!data.get("repair")) data.set("repair", "false");
+    data.set("dry_run", dryRun ? "true" : "false");
+    status.textContent = ui.uploading;
+    commitButton.disabled = true;
+    const response = await fetch("/api/uploads", { method: "POST", body: data, headers: { "X-CSRF-Token": csrf },
+                                                   credentials: "same-origin" });
+    let report;
+    try { report = await response.json(); } catch (e) { report = { error: { message: response.statusText } }; }
+    window.heshanUpload.report = report;
+    if (report.error) {
+      status.textContent = response.status + ": " + report.error.message;
+      fillTable("error-table", report.error.details || [], ["row", "column", "message"]);
+      fillTable("note-table", [], []);
+      return;
+    }
+    fillTable("error-table", report.errors, ["row", "column", "message"]);
+    fillTable("note-table", report.notes, ["row", "message"]);
+    if (report.preview) showPreview(report.preview);
+    if (report.errors.length) {
+      status.textContent = ui.nothing_written;
+    } else if (dryRun) {
+      status.textContent = ui.preview_ok;
+      commitButton.disabled = false;
+    } else {
+      status.textContent = ui.written.replace("{created}", report.created).replace("{updated}", report.updated)
+        .replace("{unchanged}", report.unchanged);
+    }
+  }
+
+  form.addEventListener("submit", function (event) { event.preventDefault(); send(true); });
+  commitButton.addEventListener("click", function () { send(false); });
+})();

@@ -1,0 +1,166 @@
+"""Uploads: read a file, validate every row, and write all of it in one transaction or nothing."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from shapely import wkb
+from shapely.geometry import mapping
+from sqlalchemy.orm import Session
+
+from . import repository
+from .errors import InvalidParameter, ServiceError
+from .geolocate import load_gazetteer
+from .ingest.crs import CrsError, CrsSpec, crs_from_wkt, parse_crs
+from .ingest.landreport import LandReport, LandReportError, read_land_report
+from .ingest.readers import RawTable, read_table
+from .ingest.safety import UnsafeFile, sniff_format
+from .ingest.validate import Options, Validation, json_safe, validate_table
+from .vocabulary import KINDS, STAGES
+
+LOGGER = logging.getLogger(__name__)
+PREVIEW_LIMIT = 5000
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class UploadRequest:
+    """What an editor sent: the file and how to read it."""
+
+    data: bytes
+    filename: str
+    user: str | None
+    kind: str | None = None
+    crs: str | None = None
+    stage: str | None = None
+    dry_run: bool = False
+    repair: bool = False
+
+
+@dataclass
+class UploadOutcome:
+    """The HTTP status and the JSON report of an upload."""
+
+    status: int
+    report: dict[str, Any]
+
+
+def land_report_table(report: LandReport) -> RawTable:
+    """Return the plots of a land report as a table with projected polygons."""
+    columns = ["地块号", "地块名称", "面积(公顷)", "用途", "地类编码", "图幅号"]
+    rows = [{"地块号": plot.plot_id or None, "地块名称": plot.name or plot.plot_id, "面积(公顷)": plot.area_ha,
+             "用途": plot.use or None, "地类编码": plot.land_class or None, "图幅号": plot.sheet or None}
+            for plot in report.plots]
+    return RawTable(format="land_report", columns=columns, rows=rows,
+                    geometries=[plot.polygon_projected for plot in report.plots], crs_wkt=None,
+                    row_numbers=[plot.line for plot in report.plots], encoding=None,
+                    warnings=[f"{key}={value}" for key, value in report.attributes.items()])
+
+
+def parse_options(request: UploadRequest) -> Options:
+    """Check the upload's kind and crs parameters."""
+    if request.kind and request.kind not in KINDS:
+        raise InvalidParameter("kind", f"unknown value '{request.kind}'; expected one of {', '.join(KINDS)}")
+    try:
+        crs = parse_crs(request.crs)
+    except CrsError as error:
+        raise InvalidParameter("crs", str(error)) from None
+    if request.stage and request.stage not in STAGES:
+        raise InvalidParameter("stage", f"unknown value '{request.stage}'; expected one of {', '.join(STAGES)}")
+    return Options(kind=request.kind or None, crs=crs, repair=request.repair, default_stage=request.stage or None)
+
+
+def read_upload(request: UploadRequest, options: Options) -> tuple[RawTable, CrsSpec | None]:
+    """Read the file into a table and its own CRS; raise ServiceError for unsafe or unreadable files."""
+    try:
+        fmt = sniff_format(request.data, request.filename)
+        if fmt == "land_report":
+            report = read_land_report(request.data)
+            options.kind = options.kind or "land_plot"
+            options.default_stage = options.default_stage or "signed"
+            return land_report_table(report), report.crs
+        table = read_table(request.data, request.filename)
+    except UnsafeFile as error:
+        raise ServiceError(str(error), code="unsafe_file", status=error.status) from None
+    except LandReportError as error:
+        raise ServiceError("the land-report file has errors", code="invalid_file", status=422,
+                           details=[{"row": line, "column": None, "message": message}
+                                    for line, message in error.errors]) from None
+    file_crs = None
+    if table.crs_wkt and options.crs is None:
+        try:
+            file_crs = crs_from_wkt(table.crs_wkt)
+        except CrsError as error:
+            raise ServiceError(f"the file's coordinate system cannot be used ({error}); "
+                               "give it with the crs parameter", code="invalid_crs", status=422) from None
+    return table, file_crs
+
+
+def raw_rows_of(table: RawTable) -> list[dict[str, Any]]:
+    """Return the rows as the user sent them (geometries as WKT in the file's own CRS)."""
+    rows = []
+    for index, row in enumerate(table.rows):
+        raw = {key: json_safe(value) for key, value in row.items()}
+        geometry = table.geometries[index] if table.geometries else None
+        if geometry is not None:
+            raw["_geometry_wkt"] = geometry.wkt
+        raw["_row"] = table.row_numbers[index]
+        rows.append(raw)
+    return rows
+
+
+def preview_of(validation: Validation) -> dict[str, Any]:
+    """Return the first rows that passed as a GeoJSON FeatureCollection for the preview map."""
+    features = []
+    for record in validation.records[:PREVIEW_LIMIT]:
+        features.append({"type": "Feature", "geometry": mapping(record.geometry), "properties": {
+            "row": record.row, "name": record.name, "kind": record.kind, "stage": record.stage,
+            "code": record.code, "town": record.town, "precision": record.precision}})
+    return {"type": "FeatureCollection", "features": features,
+            "truncated": len(validation.records) > PREVIEW_LIMIT}
+
+
+def process_upload(session: Session, request: UploadRequest, progress: Progress | None = None) -> UploadOutcome:
+    """Validate an upload and, unless it has errors or is a dry run, write it in one transaction."""
+    tick = progress or (lambda step, done, total: None)
+    options = parse_options(request)
+    tick("read", 0, 3)
+    table, file_crs = read_upload(request, options)
+    tick("validate", 1, 3)
+    county = repository.county_geometry_wkb(session)
+    validation = validate_table(table, options, load_gazetteer(session), wkb.loads(county) if county else None,
+                                file_crs, default_source=None)
+    sha256 = hashlib.sha256(request.data).hexdigest()
+    report: dict[str, Any] = {
+        "created": 0, "updated": 0, "unchanged": 0, "errors": validation.errors, "notes": validation.notes,
+        "upload_id": None, "dry_run": request.dry_run, "format": table.format, "encoding": table.encoding,
+        "crs": validation.crs_used, "rows": len(table.rows), "valid_rows": len(validation.records),
+        "unknown_columns": validation.unknown_columns, "warnings": table.warnings, "sha256": sha256,
+    }
+    if validation.errors:
+        report["preview"] = preview_of(validation) if request.dry_run else None
+        return UploadOutcome(422, report)
+    if request.dry_run:
+        report["preview"] = preview_of(validation)
+        return UploadOutcome(200, report)
+    tick("write", 2, 3)
+    upload_id = repository.insert_upload(
+        session, user_name=request.user, filename=request.filename, sha256=sha256, file_format=table.format,
+        crs_given=request.crs, crs_used=validation.crs_used, kind_given=request.kind, encoding=table.encoding,
+        raw_rows=raw_rows_of(table), content=request.data)
+    result = repository.upsert_sites(session, validation.records, actor=request.user, upload_id=upload_id,
+                                     default_stage_date=dt.date.today(),
+                                     default_source=f"上传 upload #{upload_id}: {request.filename}")
+    report.update(created=result.created, updated=result.updated, unchanged=result.unchanged, upload_id=upload_id)
+    report["sites"] = [{"row": row, "action": action, "id": site_id}
+                       for row, (action, site_id) in sorted(result.actions.items())][:PREVIEW_LIMIT]
+    repository.finish_upload(session, upload_id, result.created, result.updated, result.unchanged,
+                             {key: value for key, value in report.items() if key != "sites"})
+    session.commit()
+    tick("done", 3, 3)
+    LOGGER.info("upload %s by %s: %s created, %s updated, %s unchanged", upload_id, request.user,
+                result.created, result.updated, result.unchanged)
+    return UploadOutcome(200, report)

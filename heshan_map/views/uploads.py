@@ -1,0 +1,87 @@
+"""Uploads: the API for programs and the page for editors, and login for the page."""
+from __future__ import annotations
+
+import logging
+
+from flask import (Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for)
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from .. import auth, repository, uploads
+from ..db import get_session
+from ..errors import InvalidParameter, NotFound, ServiceError
+from ..filters import parse_lang
+from ..i18n import UI
+from ..vocabulary import KIND_LABELS, KINDS
+
+LOGGER = logging.getLogger(__name__)
+bp = Blueprint("uploads", __name__)
+CRS_CHOICES = ("EPSG:4326", "GCJ-02", "BD-09", "EPSG:4490", "EPSG:4547", "EPSG:4526", "EPSG:4546", "EPSG:4525")
+
+
+def parse_flag(name: str) -> bool:
+    """Return a boolean form or query parameter (true/false/1/0)."""
+    raw = (request.form.get(name) or request.args.get(name) or "false").strip().lower()
+    if raw not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        raise InvalidParameter(name, "expected true or false")
+    return raw in ("true", "1", "yes", "on")
+
+
+@bp.post("/api/uploads")
+@auth.require_role("editor")
+def create_upload() -> tuple[Response, int]:
+    """Validate an uploaded file; unless it has errors or is a dry run, write it all in one transaction."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise InvalidParameter("file", "send the file as multipart/form-data field 'file'")
+    user = auth.current_user()
+    outcome = uploads.process_upload(get_session(), uploads.UploadRequest(
+        data=upload.read(), filename=upload.filename, user=user["name"] if user else None,
+        kind=(request.form.get("kind") or request.args.get("kind") or None),
+        crs=(request.form.get("crs") or request.args.get("crs") or None),
+        stage=(request.form.get("stage") or request.args.get("stage") or None),
+        dry_run=parse_flag("dry_run"), repair=parse_flag("repair")))
+    return jsonify(outcome.report), outcome.status
+
+
+@bp.get("/api/uploads/<int:upload_id>")
+@auth.require_role("viewer")
+def get_upload(upload_id: int) -> Response:
+    """Return an upload record: who, when, the file's hash, its format and CRS, and the counts."""
+    row = repository.get_upload(get_session(), upload_id)
+    if row is None:
+        raise NotFound(f"no upload with id {upload_id}")
+    row["uploaded_at"] = row["uploaded_at"].isoformat()
+    return jsonify(row)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | WerkzeugResponse:
+    """Log an editor in with the name and API token made by `heshan-map users create`."""
+    lang = parse_lang(request.args)
+    message = None
+    if request.method == "POST":
+        if auth.log_in(request.form.get("name", ""), request.form.get("token", "")):
+            return redirect(url_for("uploads.upload_page", lang=lang if lang != "zh" else None))
+        message = UI[lang]["login_failed"]
+    return render_template("login.html", ui=UI[lang], lang=lang, message=message), (401 if message else 200)
+
+
+@bp.post("/logout")
+def logout() -> WerkzeugResponse:
+    """End the web session."""
+    auth.log_out()
+    return redirect(url_for("pages.map_page"))
+
+
+@bp.get("/upload")
+def upload_page() -> str | WerkzeugResponse:
+    """Show the upload page to a logged-in editor: choose, preview on the map, then commit."""
+    lang = parse_lang(request.args)
+    user = auth.current_user()
+    if user is None:
+        return redirect(url_for("uploads.login", lang=lang if lang != "zh" else None))
+    if auth.ROLE_RANK[user["role"]] < auth.ROLE_RANK["editor"]:
+        raise ServiceError(UI[lang]["editors_only"], code="forbidden", status=403)
+    return render_template("upload.html", ui=UI[lang], lang=lang, user=user, kinds=KINDS,
+                           kind_labels=KIND_LABELS[lang], crs_choices=CRS_CHOICES, csrf=auth.csrf_token(),
+                           max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
