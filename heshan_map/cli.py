@@ -131,6 +131,44 @@ def import_command(path: str, kind: str | None, crs: str | None, stage: str | No
                f"unchanged {report['unchanged']}; upload id {report['upload_id']}")
 
 
+@click.command("export")
+@click.option("--format", "fmt", required=True, type=click.Choice(["geojson", "csv", "xlsx", "gpkg", "kml", "shp.zip"]))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
+@click.option("--kind", default=None, help="comma list: park,project,land_plot,green_site")
+@click.option("--stage", default=None, help="comma list: signed,started,in_production")
+@click.option("--town", default=None)
+@click.option("--park", default=None)
+@click.option("--q", default=None, help="text in the name")
+@click.option("--year", default=None, help="2024, 2022..2024, 2023..")
+@click.option("--bbox", default=None, help="minlon,minlat,maxlon,maxlat")
+@click.option("--precision", default=None)
+@click.option("--lang", default="zh", type=click.Choice(["zh", "en"]))
+@click.option("--crs", default=None, help="output CRS for gpkg/shp.zip, e.g. EPSG:4547 or GCJ-02")
+@click.option("--chinese-headers", is_flag=True, help="Chinese column headers in csv/xlsx")
+@with_appcontext
+@friendly_errors
+def export_command(fmt: str, output: str, lang: str, crs: str | None, chinese_headers: bool,
+                   **filters: str | None) -> None:
+    """Export exactly what the filters select, as on the map."""
+    from pathlib import Path
+
+    from sqlalchemy.orm import Session
+
+    from . import export, repository
+    from .filters import check_parks, parse_filter
+
+    selection = parse_filter({key: value for key, value in filters.items() if value})
+    request = export.ExportRequest(selection=selection, fmt=fmt, lang=lang, crs=export.parse_export_crs(fmt, crs),
+                                   chinese_headers=chinese_headers)
+    with Session(engine_checked()) as session:
+        if selection.parks:
+            check_parks(selection, repository.park_names(session))
+        total = repository.count_sites(session, selection)
+        click.echo(f"exporting {total} sites as {fmt} to {output}", err=True)
+        export.write_export(session, request, Path(output))
+    click.echo(f"wrote {total} sites to {output}")
+
+
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", envvar="PORT", default=5000, show_default=True, type=int)
@@ -162,7 +200,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 def init_app(app: Flask) -> None:
     """Register the commands on the Flask CLI."""
-    for command in (db_cli, seed_command, users_cli, import_command, serve_command):
+    for command in (db_cli, seed_command, users_cli, import_command, export_command, serve_command):
         app.cli.add_command(command)
 
 

@@ -1,6 +1,7 @@
 """Parse the shared query parameters (kind, stage, town, park, q, year, bbox) into one Filter."""
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from dataclasses import dataclass, field
@@ -9,7 +10,7 @@ from typing import Mapping
 from .errors import InvalidParameter
 from .vocabulary import KINDS, PRECISIONS, STAGES, TOWNS
 
-FILTER_PARAMETERS = ("kind", "stage", "town", "park", "q", "year", "bbox", "precision")
+FILTER_PARAMETERS = ("kind", "stage", "town", "park", "q", "year", "bbox", "precision", "datetime")
 HESHAN_YEARS = (1900, 2100)
 _YEAR_RANGE = re.compile(r"^(\d{4})?(\.\.)?(\d{4})?$")
 
@@ -27,6 +28,8 @@ class Filter:
     year_from: int | None = None
     year_to: int | None = None
     bbox: tuple[float, float, float, float] | None = None
+    reached_from: dt.date | None = None
+    reached_to: dt.date | None = None
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def query_items(self) -> list[tuple[str, str]]:
@@ -42,7 +45,19 @@ class Filter:
             items.append(("year", format_year_range(self.year_from, self.year_to)))
         if self.bbox:
             items.append(("bbox", ",".join(f"{v:g}" for v in self.bbox)))
+        if self.reached_from or self.reached_to:
+            items.append(("datetime", f"{self.reached_from or '..'}/{self.reached_to or '..'}"))
         return items
+
+    def reached_between(self) -> tuple[dt.date | None, dt.date | None]:
+        """Return the date bounds a stage must have been reached within (from year and datetime)."""
+        start = dt.date(self.year_from, 1, 1) if self.year_from else None
+        end = dt.date(self.year_to, 12, 31) if self.year_to else None
+        if self.reached_from and (start is None or self.reached_from > start):
+            start = self.reached_from
+        if self.reached_to and (end is None or self.reached_to < end):
+            end = self.reached_to
+        return start, end
 
 
 def format_year_range(year_from: int | None, year_to: int | None) -> str:
@@ -109,6 +124,33 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
     return minx, miny, maxx, maxy
 
 
+def parse_datetime(raw: str) -> tuple[dt.date | None, dt.date | None]:
+    """Parse an OGC datetime: an RFC 3339 date or date-time, or an interval a/b with .. for open ends."""
+    def one(part: str, name: str) -> dt.date | None:
+        part = part.strip()
+        if part in ("..", ""):
+            return None
+        try:
+            if "T" in part or "t" in part:
+                return dt.datetime.fromisoformat(part.replace("Z", "+00:00").replace("z", "+00:00")).date()
+            return dt.date.fromisoformat(part)
+        except ValueError:
+            raise InvalidParameter("datetime", f"'{part}' is not an RFC 3339 date or date-time") from None
+
+    parts = raw.split("/")
+    if len(parts) == 1:
+        value = one(parts[0], "datetime")
+        if value is None:
+            raise InvalidParameter("datetime", "an instant cannot be '..'")
+        return value, value
+    if len(parts) != 2:
+        raise InvalidParameter("datetime", "expected an instant or an interval start/end")
+    start, end = one(parts[0], "start"), one(parts[1], "end")
+    if start and end and start > end:
+        raise InvalidParameter("datetime", "the interval ends before it starts")
+    return start, end
+
+
 def parse_filter(args: Mapping[str, object]) -> Filter:
     """Parse the shared filter parameters; raise InvalidParameter naming the bad one."""
     q_raw = str(args.get("q") or "").strip()
@@ -119,6 +161,8 @@ def parse_filter(args: Mapping[str, object]) -> Filter:
     year_raw = str(args.get("year") or "").strip()
     year_from, year_to = parse_year(year_raw) if year_raw else (None, None)
     bbox_raw = str(args.get("bbox") or "").strip()
+    datetime_raw = str(args.get("datetime") or "").strip()
+    reached = parse_datetime(datetime_raw) if datetime_raw else (None, None)
     parks = split_list(args, "park")
     for park in parks:
         if len(park) > 200 or "\x00" in park:
@@ -133,6 +177,8 @@ def parse_filter(args: Mapping[str, object]) -> Filter:
         year_from=year_from,
         year_to=year_to,
         bbox=parse_bbox(bbox_raw) if bbox_raw else None,
+        reached_from=reached[0],
+        reached_to=reached[1],
     )
 
 

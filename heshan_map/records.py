@@ -30,3 +30,4 @@ class SiteRecord:
     area_ha: float | None = None
     attributes: dict[str, Any] = field(default_factory=dict)
     stage_dates: dict[str, PartialDate] = field(default_factory=dict)
+    site_id: int | None = None

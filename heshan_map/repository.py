@@ -49,14 +49,15 @@ def filter_clause(selection: Filter) -> tuple[str, dict[str, Any]]:
                      "OR s.code ILIKE :f_q ESCAPE '\\')")
         escaped = selection.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         params["f_q"] = f"%{escaped}%"
-    if selection.year_from is not None or selection.year_to is not None:
+    reached_from, reached_to = selection.reached_between()
+    if reached_from is not None or reached_to is not None:
         parts.append(
             "EXISTS (SELECT 1 FROM stage_events e WHERE e.site_id = s.id AND e.reached_on IS NOT NULL"
-            " AND (CAST(:f_year_from AS integer) IS NULL OR extract(year FROM e.reached_on) >= :f_year_from)"
-            " AND (CAST(:f_year_to AS integer) IS NULL OR extract(year FROM e.reached_on) <= :f_year_to)"
+            " AND (CAST(:f_from AS date) IS NULL OR e.reached_on >= :f_from)"
+            " AND (CAST(:f_to AS date) IS NULL OR e.reached_on <= :f_to)"
             " AND (CAST(:f_year_stages AS text[]) IS NULL OR e.stage = ANY(:f_year_stages)))")
-        params["f_year_from"] = selection.year_from
-        params["f_year_to"] = selection.year_to
+        params["f_from"] = reached_from
+        params["f_to"] = reached_to
         params["f_year_stages"] = list(selection.stages) or None
     if selection.bbox:
         parts.append("s.geom && ST_MakeEnvelope(:f_minx, :f_miny, :f_maxx, :f_maxy, 4326)"
@@ -193,7 +194,7 @@ INCOMING_COLUMNS = (
     "row_no", "code", "kind", "name", "name_en", "stage", "town", "park", "precision", "source",
     "description", "investment_cny_100m", "industry", "area_ha", "attributes", "geom_wkb",
     "signed_on", "signed_precision", "started_on", "started_precision",
-    "in_production_on", "in_production_precision",
+    "in_production_on", "in_production_precision", "given_id",
 )
 COMPARED_FIELDS = ("kind", "name", "name_en", "stage", "town", "park", "precision", "source",
                    "description", "investment_cny_100m", "industry", "area_ha", "attributes")
@@ -218,7 +219,8 @@ def incoming_row(record: SiteRecord) -> tuple[Any, ...]:
     return (record.row, record.code, record.kind, record.name, record.name_en, record.stage,
             record.town, record.park, record.precision, record.source, record.description,
             record.investment_cny_100m, record.industry, record.area_ha,
-            json.dumps(record.attributes, ensure_ascii=False, default=str), record.geometry.wkb, *dates)
+            json.dumps(record.attributes, ensure_ascii=False, default=str), record.geometry.wkb, *dates,
+            record.site_id)
 
 
 OPTIONAL_FIELDS = ("name_en", "town", "park", "source", "description", "investment_cny_100m", "industry",
@@ -239,7 +241,7 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
             park text, precision text, source text, description text, investment_cny_100m numeric,
             industry text, area_ha numeric, attributes jsonb, geom_wkb bytea,
             signed_on date, signed_precision text, started_on date, started_precision text,
-            in_production_on date, in_production_precision text,
+            in_production_on date, in_production_precision text, given_id bigint,
             geom geometry, site_id bigint, action text, new_events boolean DEFAULT false
         ) ON COMMIT DROP"""))
     raw = session.connection().connection.driver_connection
@@ -262,11 +264,14 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
                SELECT p.name FROM sites p WHERE p.kind = 'park'
                  AND ST_Intersects(p.geom, ST_PointOnSurface(i.geom))
                  AND (i.code IS NULL OR p.code IS DISTINCT FROM i.code)
+                 AND p.id IS DISTINCT FROM i.given_id
                ORDER BY ST_Area(p.geom) LIMIT 1)
            WHERE i.park IS NULL AND i.kind <> 'park' AND i.precision <> 'town'""",
-        "UPDATE incoming i SET site_id = s.id FROM sites s WHERE i.code IS NOT NULL AND s.code = i.code",
+        "UPDATE incoming i SET site_id = s.id FROM sites s WHERE i.given_id IS NOT NULL AND s.id = i.given_id",
         """UPDATE incoming i SET site_id = s.id FROM sites s
-           WHERE i.code IS NULL AND s.kind = i.kind AND s.name = i.name""",
+           WHERE i.site_id IS NULL AND i.code IS NOT NULL AND s.code = i.code""",
+        """UPDATE incoming i SET site_id = s.id FROM sites s
+           WHERE i.site_id IS NULL AND i.code IS NULL AND s.kind = i.kind AND s.name = i.name""",
         "SELECT 1 FROM sites s JOIN incoming i ON i.site_id = s.id FOR UPDATE OF s",
         "UPDATE incoming i SET " + ", ".join(f"{name} = COALESCE(i.{name}, s.{name})" for name in OPTIONAL_FIELDS)
         + ", attributes = COALESCE(NULLIF(i.attributes, '{}'::jsonb), s.attributes)"
@@ -404,3 +409,63 @@ def get_upload(session: Session, upload_id: int) -> dict[str, Any] | None:
         " created, updated, unchanged, uploaded_at, report, jsonb_array_length(raw_rows) AS raw_row_count"
         " FROM uploads WHERE id = :id"), {"id": upload_id}).mappings().first()
     return dict(row) if row else None
+
+
+def _partial_date_sql(column: str, precision: str) -> str:
+    """Return SQL formatting a stored date to the precision it is known to."""
+    return (f"CASE {precision} WHEN 'year' THEN to_char({column}, 'YYYY') WHEN 'month' THEN to_char({column}, 'YYYY-MM')"
+            f" ELSE to_char({column}, 'YYYY-MM-DD') END")
+
+
+def stream_feature_json(session: Session, selection: Filter, labels: dict[str, Any],
+                        batch: int = 5000) -> Iterator[str]:
+    """Yield each selected site as RFC 7946 Feature JSON text, built in PostGIS, ordered by id.
+
+    Polygons are written with counter-clockwise exteriors and clockwise holes, coordinates to 7 decimals.
+    `labels` holds kind_labels, stage_labels ({kind: {stage: label}}) and precision_labels.
+    """
+    where, params = filter_clause(selection)
+    sql = f"""
+        SELECT json_build_object(
+            'type', 'Feature', 'id', s.id,
+            'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7)::json,
+            'properties', json_build_object(
+                'id', s.id, 'code', s.code, 'kind', s.kind,
+                'kind_label', CAST(:labels AS jsonb) -> 'kind_labels' ->> s.kind,
+                'name', s.name, 'name_en', s.name_en, 'stage', s.stage,
+                'stage_label', CAST(:labels AS jsonb) -> 'stage_labels' -> s.kind ->> s.stage,
+                'signed_on', {_partial_date_sql('d.signed_on', 'd.signed_precision')},
+                'started_on', {_partial_date_sql('d.started_on', 'd.started_precision')},
+                'in_production_on', {_partial_date_sql('d.in_production_on', 'd.in_production_precision')},
+                'town', s.town, 'park', s.park, 'precision', s.precision,
+                'precision_label', CAST(:labels AS jsonb) -> 'precision_labels' ->> s.precision,
+                'source', s.source, 'description', s.description,
+                'investment_cny_100m', s.investment_cny_100m::float8, 'industry', s.industry,
+                'area_ha', s.area_ha::float8,
+                'created_at', to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                'updated_at', to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                'version', s.version))::text AS feature
+        FROM {SITE_FROM} WHERE {where} ORDER BY s.id"""
+    params["labels"] = json.dumps(labels, ensure_ascii=False)
+    result = session.connection().execution_options(stream_results=True, max_row_buffer=batch).execute(
+        text(sql), params)
+    try:
+        for partition in result.partitions(batch):
+            for (feature,) in partition:
+                yield feature
+    finally:
+        result.close()
+
+
+def temporal_extent(session: Session, selection: Filter) -> tuple[dt.date | None, dt.date | None]:
+    """Return the first and last dates a stage was reached among the selected sites."""
+    where, params = filter_clause(selection)
+    row = session.execute(text(
+        "SELECT min(e.reached_on), max(e.reached_on) FROM stage_events e JOIN sites s ON s.id = e.site_id"
+        f" WHERE {where}"), params).one()
+    return row[0], row[1]
+
+
+def site_id_for_code(session: Session, code: str) -> int | None:
+    """Return the id of the site with a code, or None."""
+    return session.execute(text("SELECT id FROM sites WHERE code = :code"), {"code": code}).scalar()

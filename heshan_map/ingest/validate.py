@@ -227,7 +227,7 @@ def read_position(reader: RowReader, row_no: int, file_geometry: BaseGeometry | 
     """Return (lon/lat still to convert, or a WGS84 geometry, and its precision) for a row."""
     if file_geometry is not None and not file_geometry.is_empty:
         crs = options.crs or file_crs or WGS84
-        geometry = to_wgs84(file_geometry, crs)
+        geometry = to_wgs84(shapely.force_2d(file_geometry), crs)  # heights (KML's ",0") are not stored
         return None, geometry, "point" if geometry.geom_type == "Point" else "surveyed"
     lon, lat = reader.number("lon"), reader.number("lat")
     x, y = reader.number("x"), reader.number("y")

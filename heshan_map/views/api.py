@@ -7,9 +7,9 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from .. import repository
+from .. import auth, editing, repository
 from ..db import get_session
-from ..errors import InvalidParameter, NotFound
+from ..errors import InvalidParameter, NotFound, ServiceError
 from ..features import area_feature, history_entry, site_feature
 from ..filters import parse_lang, parse_paging
 from .common import request_filter
@@ -78,6 +78,37 @@ def get_feature(site_id: int) -> Response:
     response = geojson_response(site_feature(row, parse_lang(request.args)))
     response.set_etag(site_etag(row))
     return response.make_conditional(request)
+
+
+@bp.post("/features")
+@auth.require_role("editor")
+def create_feature() -> Response:
+    """Create a site from a GeoJSON Feature (editor)."""
+    user = auth.current_user()
+    site_id = editing.create_feature(get_session(), request.get_json(silent=True), user["name"] if user else "api")
+    row = load_site(site_id)
+    response = geojson_response(site_feature(row, parse_lang(request.args)), 201)
+    response.set_etag(site_etag(row))
+    response.headers["Location"] = url_for("api.get_feature", site_id=site_id)
+    return response
+
+
+@bp.patch("/features/<int:site_id>")
+@auth.require_role("editor")
+def update_feature(site_id: int) -> Response:
+    """Update a site from a partial Feature; If-Match must carry the current ETag (428 without, 412 stale)."""
+    row = load_site(site_id)
+    if not request.if_match:
+        raise ServiceError("If-Match with the feature's ETag is required", code="precondition_required", status=428)
+    if not request.if_match.contains(site_etag(row)):
+        raise ServiceError("the feature changed since you read it; GET it again", code="precondition_failed",
+                           status=412)
+    user = auth.current_user()
+    editing.update_feature(get_session(), row, request.get_json(silent=True), user["name"] if user else "api")
+    row = load_site(site_id)
+    response = geojson_response(site_feature(row, parse_lang(request.args)))
+    response.set_etag(site_etag(row))
+    return response
 
 
 @bp.get("/features/<int:site_id>/history")

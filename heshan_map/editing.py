@@ -1,0 +1,87 @@
+"""Create and update single sites from GeoJSON Features through the same checks as uploads."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+from shapely import wkb
+from shapely.geometry import shape
+from sqlalchemy.orm import Session
+
+from . import repository
+from .errors import ServiceError
+from .features import site_properties
+from .geolocate import load_gazetteer
+from .ingest.crs import WGS84
+from .ingest.readers import RawTable
+from .ingest.validate import Options, validate_table
+
+LOGGER = logging.getLogger(__name__)
+EDITABLE = ("code", "kind", "name", "name_en", "stage", "signed_on", "started_on", "in_production_on", "town",
+            "park", "precision", "source", "description", "investment_cny_100m", "industry", "area_ha")
+
+
+def read_feature_body(body: Any) -> tuple[dict[str, Any], Any]:
+    """Return the properties and the geometry of a (partial) GeoJSON Feature body."""
+    if not isinstance(body, dict):
+        raise ServiceError("the body must be a JSON object: a (partial) GeoJSON Feature", code="invalid_body")
+    properties = body.get("properties") or {}
+    if not isinstance(properties, dict):
+        raise ServiceError("'properties' must be an object", code="invalid_body")
+    unknown = sorted(set(properties) - set(EDITABLE) - {"id", "kind_label", "stage_label", "precision_label",
+                                                         "created_at", "updated_at", "version", "attributes"})
+    if unknown:
+        raise ServiceError(f"unknown properties: {', '.join(unknown)}", code="invalid_body")
+    geometry = None
+    if body.get("geometry") is not None:
+        try:
+            geometry = shape(body["geometry"])
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            raise ServiceError(f"'geometry' is not a GeoJSON geometry ({error})", code="invalid_body") from None
+        if geometry.is_empty:
+            raise ServiceError("'geometry' is empty", code="invalid_body")
+    return {key: properties[key] for key in EDITABLE if key in properties}, geometry
+
+
+def save_feature(session: Session, properties: dict[str, Any], geometry: Any, actor: str,
+                 site_id: int | None) -> int:
+    """Validate one site like an upload row and write it; return its id. Errors are a 422 with details."""
+    table = RawTable(format="api", columns=list(properties), rows=[properties],
+                     geometries=[geometry], crs_wkt=None, row_numbers=[1], encoding=None)
+    county = repository.county_geometry_wkb(session)
+    validation = validate_table(table, Options(), load_gazetteer(session), wkb.loads(county) if county else None,
+                                WGS84, default_source=None)
+    if validation.errors:
+        raise ServiceError("the feature has errors", code="invalid_feature", status=422,
+                           details=validation.errors)
+    record = validation.records[0]
+    record.site_id = site_id
+    result = repository.upsert_sites(session, [record], actor=actor, default_stage_date=dt.date.today(),
+                                     default_source=f"API: {actor}")
+    session.commit()
+    return result.actions[1][1]
+
+
+def create_feature(session: Session, body: Any, actor: str) -> int:
+    """Create a site from a Feature; refuse a code that is already used."""
+    properties, geometry = read_feature_body(body)
+    code = properties.get("code")
+    if code and repository.site_id_for_code(session, str(code)) is not None:
+        raise ServiceError(f"a site with code '{code}' exists; PATCH it instead", code="conflict", status=409)
+    return save_feature(session, properties, geometry, actor, None)
+
+
+def update_feature(session: Session, current: dict[str, Any], body: Any, actor: str) -> int:
+    """Apply a partial Feature to a site: unspecified properties and geometry stay as they are."""
+    patch, geometry = read_feature_body(body)
+    merged = {key: value for key, value in site_properties(current).items() if key in EDITABLE}
+    if geometry is not None:
+        merged.pop("town", None)
+        merged.pop("park", None)
+        merged.pop("precision", None)
+    else:
+        geometry = shape(json.loads(current["geometry"]))
+    merged.update(patch)
+    return save_feature(session, merged, geometry, actor, current["id"])

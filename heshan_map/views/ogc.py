@@ -1,0 +1,181 @@
+"""OGC API – Features Part 1 (Core, GeoJSON, OpenAPI 3.0): one collection per kind, over repository.py."""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from .. import repository
+from ..db import get_session
+from ..errors import InvalidParameter, NotFound
+from ..features import site_feature
+from ..filters import FILTER_PARAMETERS, Filter, parse_lang, parse_paging
+from ..vocabulary import KIND_LABELS, KINDS
+from .common import request_filter
+
+LOGGER = logging.getLogger(__name__)
+bp = Blueprint("ogc", __name__, url_prefix="/ogc")
+GEOJSON = "application/geo+json"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+]
+OGC_DEFAULT_LIMIT = 100
+
+
+def link(href: str, rel: str, media_type: str, title: str | None = None) -> dict[str, str]:
+    """Return an OGC link object."""
+    item = {"href": href, "rel": rel, "type": media_type}
+    if title:
+        item["title"] = title
+    return item
+
+
+def absolute(endpoint: str, **values: object) -> str:
+    """Return the absolute URL of an endpoint."""
+    return url_for(endpoint, _external=True, **values)
+
+
+def geojson(body: dict, status: int = 200) -> Response:
+    """Return a body as application/geo+json."""
+    response = jsonify(body)
+    response.mimetype = GEOJSON
+    response.status_code = status
+    return response
+
+
+ITEMS_PARAMETERS = frozenset(FILTER_PARAMETERS) | {"limit", "offset", "lang", "f"}
+
+
+def check_item_parameters() -> None:
+    """Refuse query parameters the items endpoint does not define (OGC API – Features /req/core/query-param-unknown)."""
+    for name in request.args:
+        if name not in ITEMS_PARAMETERS:
+            raise InvalidParameter(name, f"unknown parameter; known: {', '.join(sorted(ITEMS_PARAMETERS))}")
+    if request.args.get("f", "json") not in ("json", "geojson"):
+        raise InvalidParameter("f", "only json/geojson is offered")
+
+
+def check_kind(kind: str) -> None:
+    """Refuse an unknown collection."""
+    if kind not in KINDS:
+        raise NotFound(f"no collection '{kind}'; the collections are {', '.join(KINDS)}")
+
+
+@bp.get("")
+@bp.get("/")
+def landing() -> Response:
+    """Return the landing page with links to the API definition, conformance and collections."""
+    return jsonify({
+        "title": "鹤山市项目建设一张图 · Heshan project map",
+        "description": "Industrial parks, key projects, land-consolidation plots and 绿美 sites of Heshan (WGS84).",
+        "links": [
+            link(absolute("ogc.landing"), "self", "application/json", "this document"),
+            link(absolute("openapi.openapi_document"), "service-desc", "application/vnd.oai.openapi+json;version=3.0",
+                 "the API definition"),
+            link(absolute("ogc.conformance"), "conformance", "application/json", "conformance classes"),
+            link(absolute("ogc.collections"), "data", "application/json", "the collections"),
+        ],
+    })
+
+
+@bp.get("/conformance")
+def conformance() -> Response:
+    """Return the conformance classes implemented."""
+    return jsonify({"conformsTo": CONFORMANCE})
+
+
+def collection_document(kind: str, lang: str) -> dict:
+    """Return the description of one kind's collection with its spatial and temporal extent."""
+    session = get_session()
+    selection = Filter(kinds=(kind,))
+    bbox = repository.extent_of_sites(session, selection) or (112.47, 22.47, 113.05, 22.86)
+    first, last = repository.temporal_extent(session, selection)
+    return {
+        "id": kind,
+        "title": KIND_LABELS[lang][kind],
+        "description": f"{KIND_LABELS['zh'][kind]} / {KIND_LABELS['en'][kind]}",
+        "itemType": "feature",
+        "crs": [CRS84],
+        "extent": {
+            "spatial": {"bbox": [list(bbox)], "crs": CRS84},
+            "temporal": {"interval": [[f"{first}T00:00:00Z" if first else None,
+                                       f"{last}T23:59:59Z" if last else None]],
+                         "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"},
+        },
+        "links": [
+            link(absolute("ogc.collection", kind=kind), "self", "application/json"),
+            link(absolute("ogc.items", kind=kind), "items", GEOJSON, "the features"),
+        ],
+    }
+
+
+@bp.get("/collections")
+def collections() -> Response:
+    """Return the four collections, one per kind."""
+    lang = parse_lang(request.args)
+    return jsonify({
+        "links": [link(absolute("ogc.collections"), "self", "application/json")],
+        "collections": [collection_document(kind, lang) for kind in KINDS],
+    })
+
+
+@bp.get("/collections/<kind>")
+def collection(kind: str) -> Response:
+    """Return one collection."""
+    check_kind(kind)
+    return jsonify(collection_document(kind, parse_lang(request.args)))
+
+
+def items_link(kind: str, rel: str, limit: int, offset: int) -> dict[str, str]:
+    """Return a link to a page of the current items query."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key not in ("limit", "offset")]
+    args += [("limit", str(limit)), ("offset", str(offset))]
+    return link(f"{absolute('ogc.items', kind=kind)}?{urlencode(args)}", rel, GEOJSON)
+
+
+@bp.get("/collections/<kind>/items")
+def items(kind: str) -> Response:
+    """Return a page of a collection's features; bbox, datetime and the shared filters select them."""
+    check_kind(kind)
+    check_item_parameters()
+    selection = dataclasses.replace(request_filter(), kinds=(kind,))
+    lang = parse_lang(request.args)
+    limit, offset = parse_paging(request.args, OGC_DEFAULT_LIMIT, current_app.config["API_MAX_LIMIT"])
+    session = get_session()
+    rows = repository.select_sites(session, selection, limit, offset)
+    matched = repository.count_sites(session, selection)
+    links = [items_link(kind, "self", limit, offset),
+             link(absolute("ogc.collection", kind=kind), "collection", "application/json")]
+    if offset + len(rows) < matched:
+        links.append(items_link(kind, "next", limit, offset + limit))
+    if offset > 0:
+        links.append(items_link(kind, "prev", limit, max(0, offset - limit)))
+    return geojson({
+        "type": "FeatureCollection",
+        "features": [site_feature(row, lang) for row in rows],
+        "numberMatched": matched,
+        "numberReturned": len(rows),
+        "timeStamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "links": links,
+    })
+
+
+@bp.get("/collections/<kind>/items/<feature_id>")
+def item(kind: str, feature_id: str) -> Response:
+    """Return one feature of a collection."""
+    check_kind(kind)
+    if not (feature_id.isascii() and feature_id.isdigit()) or len(feature_id) > 18:
+        raise NotFound(f"no feature '{feature_id}' in {kind}")
+    row = repository.get_site(get_session(), int(feature_id))
+    if row is None or row["kind"] != kind:
+        raise NotFound(f"no feature {feature_id} in {kind}")
+    feature = site_feature(row, parse_lang(request.args))
+    feature["links"] = [link(absolute("ogc.item", kind=kind, feature_id=feature_id), "self", GEOJSON),
+                        link(absolute("ogc.collection", kind=kind), "collection", "application/json")]
+    return geojson(feature)
