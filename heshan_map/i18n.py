@@ -76,6 +76,8 @@ UI: dict[str, dict[str, str]] = {
         "preview_ok": "检查通过，可以写入。",
         "written": "已写入：新建 {created}，更新 {updated}，未变 {unchanged}。",
         "size_limit": "文件大小上限",
+    },
+    "en": {
         "title": "Heshan project map",
         "filters": "Filters",
         "kind": "Kind",

@@ -447,8 +447,8 @@ def stream_feature_json(session: Session, selection: Filter, labels: dict[str, A
                 'version', s.version))::text AS feature
         FROM {SITE_FROM} WHERE {where} ORDER BY s.id"""
     params["labels"] = json.dumps(labels, ensure_ascii=False)
-    result = session.connection().execution_options(stream_results=True, max_row_buffer=batch).execute(
-        text(sql), params)
+    result = session.execute(text(sql), params,
+                             execution_options={"stream_results": True, "max_row_buffer": batch})
     try:
         for partition in result.partitions(batch):
             for (feature,) in partition:

@@ -181,3 +181,10 @@ def test_site_page_shows_history_as_text(client) -> None:
     assert feature["properties"]["name"] in html
     assert "seed" in html
     assert client.get("/sites/999999999").status_code == 404
+
+
+def test_page_is_chinese_first_with_english_available(client) -> None:
+    chinese = client.get("/").get_data(as_text=True)
+    assert "<title>鹤山市项目建设一张图</title>" in chinese and "重点项目" in chinese
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "<title>Heshan project map</title>" in english and "Key project" in english

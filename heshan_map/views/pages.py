@@ -52,6 +52,9 @@ def map_page() -> str:
         kind_labels=KIND_LABELS[lang], stage_labels=STAGE_LABELS[lang], stage_colours=STAGE_COLOURS,
         map_parts=mapview.render_map_parts(fmap), page_config=page_config,
         other_lang_url="/?" + urlencode(other_lang), query_string=urlencode(query),
+        export_query=urlencode(query + ([("headers", "zh")] if lang == "zh" else [])),
+        export_formats=[("geojson", "GeoJSON"), ("csv", "CSV"), ("xlsx", "Excel"), ("gpkg", "GeoPackage"),
+                        ("kml", "KML"), ("shp.zip", "Shapefile")],
     )
 
 
