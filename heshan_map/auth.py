@@ -106,7 +106,7 @@ def check_csrf() -> None:
         return
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
     expected = web_session.get("csrf", "")
-    if not expected or not hmac.compare_digest(sent, expected):
+    if not expected or not hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8")):
         raise ServiceError("missing or wrong CSRF token; reload the page", code="csrf_failed", status=403)
 
 

@@ -10,6 +10,7 @@ from shapely.geometry import Point, shape
 from sqlalchemy.orm import Session
 
 from . import repository
+from .filters import Filter
 from .vocabulary import TOWNS as TOWN_NAMES
 
 LOGGER = logging.getLogger(__name__)
@@ -55,7 +56,11 @@ def lookup(table: dict[str, Place], name: str) -> Place | None:
 
 def load_gazetteer(session: Session) -> Gazetteer:
     """Build the gazetteer from the park sites in the database and the reference places file."""
-    parks = {row["name"]: Place(row["name"], row["point"], "approximate", row["town"])
+    # A park known only to its town places the sites in it no better than that.
+    town_only = {row["name"] for row in
+                 repository.select_sites(session, Filter(kinds=("park",), precisions=("town",)))}
+    parks = {row["name"]: Place(row["name"], row["point"], "town" if row["name"] in town_only else "approximate",
+                                row["town"])
              for row in repository.select_park_points(session)}
     villages: dict[str, Place] = {}
     towns: dict[str, Place] = {}

@@ -19,6 +19,7 @@ from .ingest.landreport import LandReport, LandReportError, read_land_report
 from .ingest.readers import RawTable, read_table
 from .ingest.safety import UnsafeFile, sniff_format
 from .ingest.validate import Options, Validation, json_safe, validate_table
+from .records import SiteRecord
 from .vocabulary import KINDS, STAGES
 
 LOGGER = logging.getLogger(__name__)
@@ -123,6 +124,15 @@ def preview_of(validation: Validation) -> dict[str, Any]:
             "truncated": len(validation.records) > PREVIEW_LIMIT}
 
 
+def upsert_and_roll_back(session: Session, records: list[SiteRecord], user: str | None) -> repository.UpsertResult:
+    """Return what writing the records would do, by writing them in a savepoint that is rolled back."""
+    savepoint = session.begin_nested()
+    try:
+        return repository.upsert_sites(session, records, actor=user, default_stage_date=dt.date.today())
+    finally:
+        savepoint.rollback()
+
+
 def process_upload(session: Session, request: UploadRequest, progress: Progress | None = None) -> UploadOutcome:
     """Validate an upload and, unless it has errors or is a dry run, write it in one transaction."""
     tick = progress or (lambda step, done, total: None)
@@ -144,6 +154,8 @@ def process_upload(session: Session, request: UploadRequest, progress: Progress 
         report["preview"] = preview_of(validation) if request.dry_run else None
         return UploadOutcome(422, report)
     if request.dry_run:
+        result = upsert_and_roll_back(session, validation.records, request.user)
+        report.update(created=result.created, updated=result.updated, unchanged=result.unchanged)
         report["preview"] = preview_of(validation)
         return UploadOutcome(200, report)
     tick("write", 2, 3)

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from pyproj import Geod
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
@@ -39,6 +40,7 @@ KIND_ALIASES: dict[str, str] = {
     "绿美示范点": "green_site", "示范点": "green_site",
 }
 _NUMBER_CLEAN = re.compile(r"[,\s，]")
+GEOD = Geod(ellps="WGS84")
 
 
 @dataclass
@@ -50,6 +52,7 @@ class Validation:
     notes: list[dict[str, Any]] = field(default_factory=list)
     crs_used: str | None = None
     unknown_columns: list[str] = field(default_factory=list)
+    position_columns: dict[int, str] = field(default_factory=dict)
 
     def error(self, row: int | None, column: str | None, message: str) -> None:
         """Record an error of a row and column."""
@@ -212,6 +215,19 @@ def json_safe(value: object) -> object:
     return str(value)
 
 
+def position_columns_of(reader: RowReader, file_geometry: BaseGeometry | None) -> str:
+    """Return the column(s) a row's position comes from, as the user's headers ("经度, 纬度")."""
+    if file_geometry is not None and not file_geometry.is_empty:
+        return "geometry"
+    for pair in (("lon", "lat"), ("x", "y")):
+        if any(not blank(reader.raw(name)) for name in pair):
+            return ", ".join(reader.header(name) for name in pair)
+    for name in ("park", "village", "town"):
+        if not blank(reader.raw(name)):
+            return reader.header(name)
+    return "geometry"
+
+
 @dataclass
 class PendingPosition:
     """A row waiting for its geometry: lon/lat to convert in one batch, or a geometry already made."""
@@ -256,6 +272,17 @@ def read_position(reader: RowReader, row_no: int, file_geometry: BaseGeometry | 
     return None, None, "town"
 
 
+def hectares(geometry: BaseGeometry) -> float:
+    """Return the geodesic area of a WGS84 geometry in hectares (as its rings are drawn)."""
+    return abs(GEOD.geometry_area_perimeter(geometry)[0]) / 10_000
+
+
+def shape_words(geometry: BaseGeometry) -> str:
+    """Return a geometry's type and how many parts it has, as a note says it ("a MultiPolygon of 2 parts")."""
+    parts = len(geometry.geoms) if hasattr(geometry, "geoms") else 1
+    return f"a {geometry.geom_type} of {parts} parts" if parts > 1 else f"a {geometry.geom_type}"
+
+
 def check_geometry(geometry: BaseGeometry, kind: str, row_no: int, options: Options,
                    result: Validation) -> BaseGeometry:
     """Return a valid geometry of a type the kind can have; repair only when asked."""
@@ -272,7 +299,8 @@ def check_geometry(geometry: BaseGeometry, kind: str, row_no: int, options: Opti
             repaired = shapely.union_all(polygons) if polygons else repaired
         if repaired.geom_type not in ALLOWED_GEOMETRIES[kind] or not repaired.is_valid:
             raise RowError("geometry", f"invalid geometry that cannot be repaired: {reason}")
-        result.note(row_no, f"geometry repaired ({reason}); area {geometry.area:.3g} → {repaired.area:.3g} deg²")
+        result.note(row_no, f"geometry repaired ({reason}): the {geometry.geom_type} is now {shape_words(repaired)}, "
+                            f"area {hectares(geometry):.2f} ha → {hectares(repaired):.2f} ha")
         geometry = repaired
     return geometry
 
@@ -291,6 +319,7 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
     result.crs_used = (options.crs or file_crs or WGS84).label()
     pending: list[tuple[SiteRecord, tuple[float, float] | None]] = []
     seen_codes: dict[str, int] = {}
+    seen_names: dict[tuple[str, str], int] = {}
     for index, row in enumerate(table.rows):
         row_no = table.row_numbers[index]
         reader = RowReader(row, matched)
@@ -325,10 +354,20 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
                 problems.append(RowError(reader.header("code"), f"code '{code}' already used in row {seen_codes[code]}"))
             else:
                 seen_codes[code] = row_no
+        elif values.get("name") and "kind" in values:
+            # Without a code a site is found again by kind and name, so two such rows would be one site.
+            key = (values["kind"], values["name"])
+            if key in seen_names:
+                problems.append(RowError(reader.header("name"), f"'{values['name']}' is also in row {seen_names[key]} "
+                                         "and neither has a code; give each a code (code/项目代码/编号)"))
+            else:
+                seen_names[key] = row_no
         lonlat, geometry, precision = None, None, "town"
+        file_geometry = table.geometries[index] if table.geometries else None
+        result.position_columns[row_no] = position_columns_of(reader, file_geometry)
         try:
             lonlat, geometry, precision = read_position(
-                reader, row_no, table.geometries[index] if table.geometries else None, options, file_crs, result)
+                reader, row_no, file_geometry, options, file_crs, result)
         except (RowError, CrsError) as error:
             problems.append(error if isinstance(error, RowError) else RowError("geometry", str(error)))
         if lonlat is None and geometry is None and not problems:
@@ -389,5 +428,6 @@ def check_inside_county(records: list[SiteRecord], county: BaseGeometry | None, 
     for record in records:
         if id(record) in outside:
             x, y = record.geometry.representative_point().coords[0]
-            result.error(record.row, "geometry", f"outside Heshan ({x:.5f}, {y:.5f} in WGS84)")
+            result.error(record.row, result.position_columns.get(record.row, "geometry"),
+                         f"outside Heshan ({x:.5f}, {y:.5f} in WGS84)")
     records[:] = [record for record in records if id(record) not in outside]

@@ -48,8 +48,15 @@
     data.set("dry_run", dryRun ? "true" : "false");
     status.textContent = ui.uploading;
     commitButton.disabled = true;
-    const response = await fetch("/api/uploads", { method: "POST", body: data, headers: { "X-CSRF-Token": csrf },
-                                                   credentials: "same-origin" });
+    let response;
+    try {
+      response = await fetch("/api/uploads", { method: "POST", body: data, headers: { "X-CSRF-Token": csrf },
+                                               credentials: "same-origin" });
+    } catch (error) {  // the server closed the connection (a file over the size limit) or is unreachable
+      window.heshanUpload.report = { error: { message: String(error) } };
+      status.textContent = ui.nothing_written + " " + String(error);
+      return;
+    }
     let report;
     try { report = await response.json(); } catch (e) { report = { error: { message: response.statusText } }; }
     window.heshanUpload.report = report;
@@ -74,5 +81,7 @@
   }
 
   form.addEventListener("submit", function (event) { event.preventDefault(); send(true); });
+  // A changed file or option needs a new preview before it can be committed.
+  form.addEventListener("change", function () { commitButton.disabled = true; });
   commitButton.addEventListener("click", function () { send(false); });
 })();
