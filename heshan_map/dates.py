@@ -4,8 +4,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+HESHAN_TIMEZONE = ZoneInfo("Asia/Shanghai")
 _PARTIAL = re.compile(r"^\s*(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?\s*$")
+
+
+def today_in_heshan() -> dt.date:
+    """Return today's date in Heshan (China Standard Time), whatever the server's clock zone."""
+    return dt.datetime.now(HESHAN_TIMEZONE).date()
 
 
 @dataclass(frozen=True)

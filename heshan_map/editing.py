@@ -1,7 +1,6 @@
 """Create and update single sites from GeoJSON Features through the same checks as uploads."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from typing import Any
@@ -11,6 +10,7 @@ from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
 from . import repository
+from .dates import today_in_heshan
 from .errors import ServiceError
 from .features import site_properties
 from .geolocate import load_gazetteer
@@ -58,7 +58,7 @@ def save_feature(session: Session, properties: dict[str, Any], geometry: Any, ac
                            details=validation.errors)
     record = validation.records[0]
     record.site_id = site_id
-    result = repository.upsert_sites(session, [record], actor=actor, default_stage_date=dt.date.today(),
+    result = repository.upsert_sites(session, [record], actor=actor, default_stage_date=today_in_heshan(),
                                      default_source=f"API: {actor}")
     session.commit()
     return result.actions[1][1]

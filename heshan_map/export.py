@@ -23,6 +23,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
 from . import repository
+from .dates import today_in_heshan
 from .errors import InvalidParameter
 from .features import site_properties
 from .filters import Filter
@@ -100,7 +101,7 @@ def download_name(selection: Filter, fmt: str, today: dt.date | None = None) -> 
     parts = ["heshan-sites"]
     for key, value in selection.query_items():
         parts.append(f"{key}-{value}")
-    parts.append((today or dt.date.today()).isoformat())
+    parts.append((today or today_in_heshan()).isoformat())
     name = "_".join(re.sub(r"[\\/:*?\"<>|\s]+", "-", part) for part in parts)
     return f"{name[:180]}.{FORMATS[fmt][1]}"
 

@@ -336,18 +336,18 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
     session.execute(text(f"""
         INSERT INTO sites (id, code, {fields}, geom)
         SELECT site_id, code, {", ".join(f"i.{n}" for n in COMPARED_FIELDS)}, geom
-        FROM incoming i WHERE action = 'create' ORDER BY row_no"""))
+        FROM incoming i WHERE action = 'create'"""))
     session.execute(text(f"""
         INSERT INTO site_edits (site_id, action, changes, edited_by, upload_id)
         SELECT i.site_id, 'create', {new_json}, :actor, :upload_id
-        FROM incoming i WHERE action = 'create' ORDER BY row_no"""), params)
+        FROM incoming i WHERE action = 'create'"""), params)
     session.execute(text(f"""
         INSERT INTO site_edits (site_id, action, changes, edited_by, upload_id)
         SELECT i.site_id, 'update', (
             SELECT COALESCE(jsonb_object_agg(n.key, jsonb_build_array(o.value, n.value)), '{{}}')
             FROM jsonb_each({new_json}) n JOIN jsonb_each({old_json}) o USING (key)
             WHERE n.value IS DISTINCT FROM o.value), :actor, :upload_id
-        FROM incoming i JOIN sites s ON s.id = i.site_id WHERE i.action = 'update' ORDER BY i.row_no"""),
+        FROM incoming i JOIN sites s ON s.id = i.site_id WHERE i.action = 'update'"""),
         params)
     session.execute(text(f"""
         UPDATE sites s SET ({fields}, geom) = ({", ".join(f"i.{n}" for n in COMPARED_FIELDS)}, i.geom),
@@ -356,8 +356,7 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
     session.execute(text("""
         INSERT INTO stage_events (site_id, stage, reached_on, date_precision, recorded_by, upload_id)
         SELECT site_id, stage, reached_on, date_precision, :actor, :upload_id
-        FROM incoming_events ORDER BY row_no,
-             CASE stage WHEN 'signed' THEN 1 WHEN 'started' THEN 2 ELSE 3 END"""), params)
+        FROM incoming_events"""), params)
     rows = session.execute(text("SELECT row_no, action, site_id FROM incoming ORDER BY row_no")).all()
     for table in ("incoming_events", "incoming", "town_pieces"):
         session.execute(text(f"DROP TABLE {table}"))

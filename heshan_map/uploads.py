@@ -1,7 +1,6 @@
 """Uploads: read a file, validate every row, and write all of it in one transaction or nothing."""
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
 from . import repository
+from .dates import today_in_heshan
 from .errors import InvalidParameter, ServiceError
 from .geolocate import load_gazetteer
 from .ingest.crs import CrsError, CrsSpec, crs_from_wkt, parse_crs
@@ -49,10 +49,15 @@ class UploadOutcome:
     report: dict[str, Any]
 
 
-def land_report_table(report: LandReport) -> RawTable:
-    """Return the plots of a land report as a table with projected polygons."""
+def land_report_table(report: LandReport, filename: str) -> RawTable:
+    """Return the plots of a land report as a table with projected polygons.
+
+    Plots are numbered 1, 2, 3… in every report, so a plot's code is the file's name and its number
+    (`项目A.txt#1`): re-uploading the same report updates its plots, another report adds its own.
+    """
+    stem = filename.rsplit("/", 1)[-1]
     columns = ["地块号", "地块名称", "面积(公顷)", "用途", "地类编码", "图幅号"]
-    rows = [{"地块号": plot.plot_id or None, "地块名称": plot.name or plot.plot_id, "面积(公顷)": plot.area_ha,
+    rows = [{"地块号": f"{stem}#{plot.plot_id}" if plot.plot_id else None, "地块名称": plot.name or plot.plot_id, "面积(公顷)": plot.area_ha,
              "用途": plot.use or None, "地类编码": plot.land_class or None, "图幅号": plot.sheet or None}
             for plot in report.plots]
     return RawTable(format="land_report", columns=columns, rows=rows,
@@ -82,7 +87,7 @@ def read_upload(request: UploadRequest, options: Options) -> tuple[RawTable, Crs
             report = read_land_report(request.data)
             options.kind = options.kind or "land_plot"
             options.default_stage = options.default_stage or "signed"
-            return land_report_table(report), report.crs
+            return land_report_table(report, request.filename), report.crs
         table = read_table(request.data, request.filename)
     except UnsafeFile as error:
         raise ServiceError(str(error), code="unsafe_file", status=error.status) from None
@@ -128,7 +133,7 @@ def upsert_and_roll_back(session: Session, records: list[SiteRecord], user: str 
     """Return what writing the records would do, by writing them in a savepoint that is rolled back."""
     savepoint = session.begin_nested()
     try:
-        return repository.upsert_sites(session, records, actor=user, default_stage_date=dt.date.today())
+        return repository.upsert_sites(session, records, actor=user, default_stage_date=today_in_heshan())
     finally:
         savepoint.rollback()
 
@@ -164,7 +169,7 @@ def process_upload(session: Session, request: UploadRequest, progress: Progress 
         crs_given=request.crs, crs_used=validation.crs_used, kind_given=request.kind, encoding=table.encoding,
         raw_rows=raw_rows_of(table), content=request.data)
     result = repository.upsert_sites(session, validation.records, actor=request.user, upload_id=upload_id,
-                                     default_stage_date=dt.date.today(),
+                                     default_stage_date=today_in_heshan(),
                                      default_source=f"上传 upload #{upload_id}: {request.filename}")
     report.update(created=result.created, updated=result.updated, unchanged=result.unchanged, upload_id=upload_id)
     report["sites"] = [{"row": row, "action": action, "id": site_id}

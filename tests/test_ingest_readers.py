@@ -323,3 +323,28 @@ def test_feature_limit_is_enforced(name: str) -> None:
 
 def test_vertex_limit_is_enforced() -> None:
     assert_refused((DATA / "plots.geojson").read_bytes(), "plots.geojson", 413, "vertices", Limits(max_vertices=10))
+
+
+def test_title_row_above_the_header_is_skipped() -> None:
+    import io as _io
+
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["2025年三季度签约项目表"])
+    sheet.append(["项目名称", "经度", "纬度", "状态"])
+    sheet.append(["标题测试项目", 112.96, 22.77, "已签约"])
+    buffer = _io.BytesIO()
+    workbook.save(buffer)
+    table = read_table(buffer.getvalue(), "titled.xlsx")
+    assert table.columns == ["项目名称", "经度", "纬度", "状态"]
+    assert table.row_numbers == [3]
+    assert table.rows[0]["项目名称"] == "标题测试项目"
+    assert any("title" in warning for warning in table.warnings)
+
+
+def test_single_column_csv_still_reads() -> None:
+    table = read_table("名称\n甲\n乙\n".encode("utf-8"), "names.csv")
+    assert table.columns == ["名称"] and [row["名称"] for row in table.rows] == ["甲", "乙"]
+    assert table.row_numbers == [2, 3]

@@ -123,26 +123,47 @@ def trim_trailing_blanks(cells: Sequence[object]) -> list[object]:
     return cells
 
 
-def header_and_records(records: Iterable[Sequence[object]],
-                       limits: Limits) -> tuple[int, list[object], list[tuple[int, list[object]]]]:
-    """Split numbered records into the first non-blank row (the header) and the non-blank rows after it."""
+TITLE_ROWS_LOOKAHEAD = 10
+
+
+def header_and_records(records: Iterable[Sequence[object]], limits: Limits,
+                       warnings: list[str] | None = None) -> tuple[int, list[object], list[tuple[int, list[object]]]]:
+    """Split numbered records into the header and the non-blank rows after it.
+
+    The header is the first row with at least two filled cells; rows above it with a single cell
+    (a sheet title such as "2025年三季度签约项目表", common in Chinese workbooks) are skipped, with a warning.
+    """
     header_number, header, body = 0, [], []
+    leading: list[tuple[int, list[object]]] = []
     for number, cells in enumerate(records, start=1):
         trimmed = trim_trailing_blanks(cells)
         if not trimmed:
             continue
         if not header_number:
-            header_number, header = number, trimmed
+            filled = sum(1 for cell in trimmed if not is_blank(cell))
+            if filled >= 2 or len(leading) >= TITLE_ROWS_LOOKAHEAD:
+                header_number, header = number, trimmed
+                if leading and filled < 2:
+                    header_number, header = leading[0]
+                    body.extend(leading[1:] + [(number, trimmed)])
+                elif leading and warnings is not None:
+                    warnings.append(f"Row(s) {', '.join(str(n) for n, _ in leading)} above the header taken as a "
+                                    f"title and skipped / 表头上方的标题行已跳过")
+            else:
+                leading.append((number, trimmed))
             continue
         body.append((number, trimmed))
         refuse_too_many_rows(len(body), limits)
+    if not header_number and leading:
+        header_number, header = leading[0]
+        body = leading[1:]
     return header_number, header, body
 
 
 def tabulate(fmt: str, records: Iterable[Sequence[object]], encoding: str | None, warnings: list[str],
              limits: Limits, missing: object) -> RawTable:
     """Build a RawTable from spreadsheet-like records whose first non-blank row is the header."""
-    header_number, header, body = header_and_records(records, limits)
+    header_number, header, body = header_and_records(records, limits, warnings)
     if not header_number:
         raise UnsafeFile("The file has no header row / 文件没有表头行", 422)
     columns = unique_column_names(header, warnings)

@@ -16,7 +16,7 @@ from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
-from ..dates import PartialDate, parse_partial_date
+from ..dates import PartialDate, parse_partial_date, today_in_heshan
 from ..geolocate import Gazetteer
 from ..records import SiteRecord
 from ..vocabulary import KIND_LABELS, KINDS, PRECISIONS, STAGE_DATE_FIELDS, STAGES, TOWNS, stage_from_label
@@ -40,6 +40,8 @@ KIND_ALIASES: dict[str, str] = {
     "绿美示范点": "green_site", "示范点": "green_site",
 }
 _NUMBER_CLEAN = re.compile(r"[,\s，]")
+# Stands in for a position converted later in one batch (convert_lonlat); one shared object.
+PENDING_POSITION = Point(0, 0)
 GEOD = Geod(ellps="WGS84")
 
 
@@ -122,25 +124,29 @@ class RowReader:
     def __init__(self, row: dict[str, object], matched: dict[str, ColumnMatch]) -> None:
         self.row = row
         self.matched = matched
+        # Looked up once per row instead of once per cell read.
+        self.headers = {name: match.header for name, match in matched.items()}
 
     def header(self, field_name: str) -> str:
         """Return the header of a field, or the field name when the file has no such column."""
-        match = self.matched.get(field_name)
-        return match.header if match else field_name
+        return self.headers.get(field_name, field_name)
 
     def raw(self, field_name: str) -> object:
         """Return the raw cell of a field, or None."""
-        match = self.matched.get(field_name)
-        return self.row.get(match.header) if match else None
+        header = self.headers.get(field_name)
+        return self.row.get(header) if header is not None else None
 
     def text(self, field_name: str) -> str | None:
         """Return the cell of a field as text."""
-        return cell_text(self.raw(field_name))
+        header = self.headers.get(field_name)
+        return cell_text(self.row.get(header)) if header is not None else None
 
     def number(self, field_name: str) -> float | None:
         """Return the cell of a field as a number in the field's unit."""
-        match = self.matched.get(field_name)
-        return parse_number(self.raw(field_name), self.header(field_name), match.factor if match else 1.0)
+        header = self.headers.get(field_name)
+        if header is None:
+            return None
+        return parse_number(self.row.get(header), header, self.matched[field_name].factor)
 
 
 def read_kind(reader: RowReader, options: Options) -> str:
@@ -183,7 +189,7 @@ def read_town(reader: RowReader) -> str | None:
     raise RowError(reader.header("town"), f"unknown town '{value}'; Heshan's towns are {'、'.join(TOWNS)}")
 
 
-def read_stage_dates(reader: RowReader, stage: str) -> dict[str, PartialDate]:
+def read_stage_dates(reader: RowReader, stage: str, latest: dt.date) -> dict[str, PartialDate]:
     """Return the dates of the stages reached, refusing a date for a stage not yet reached."""
     dates: dict[str, PartialDate] = {}
     for date_stage, field_name in STAGE_DATE_FIELDS.items():
@@ -196,7 +202,7 @@ def read_stage_dates(reader: RowReader, stage: str) -> dict[str, PartialDate]:
             continue
         if STAGES.index(date_stage) > STAGES.index(stage):
             raise RowError(reader.header(field_name), f"a date for {date_stage} but the stage is only {stage}")
-        if partial.value > dt.date.today() + dt.timedelta(days=366):
+        if partial.value > latest:
             raise RowError(reader.header(field_name), f"{partial.isoformat()} is more than a year ahead")
         dates[date_stage] = partial
     return dates
@@ -320,6 +326,7 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
     pending: list[tuple[SiteRecord, tuple[float, float] | None]] = []
     seen_codes: dict[str, int] = {}
     seen_names: dict[tuple[str, str], int] = {}
+    latest_date = today_in_heshan() + dt.timedelta(days=366)
     for index, row in enumerate(table.rows):
         row_no = table.row_numbers[index]
         reader = RowReader(row, matched)
@@ -342,7 +349,7 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
         stage_dates: dict[str, PartialDate] = {}
         if "stage" in values:
             try:
-                stage_dates = read_stage_dates(reader, values["stage"])
+                stage_dates = read_stage_dates(reader, values["stage"], latest_date)
             except RowError as error:
                 problems.append(error)
         precision_text = reader.text("precision")
@@ -391,7 +398,7 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
         attributes = {header: json_safe(row.get(header)) for header in unknown if not blank(row.get(header))}
         record = SiteRecord(
             row=row_no, kind=values["kind"], name=values["name"], stage=values["stage"],
-            precision=precision_text or precision, geometry=geometry or Point(0, 0), code=code,
+            precision=precision_text or precision, geometry=geometry or PENDING_POSITION, code=code,
             name_en=reader.text("name_en"), town=values.get("town"), park=reader.text("park"),
             source=reader.text("source"), description=reader.text("description"),
             investment_cny_100m=values.get("investment"), industry=reader.text("industry"),
