@@ -7,12 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
 from heshan_map import create_app
 from heshan_map.config import normalise_database_url
-from heshan_map.db import upgrade_database
+from heshan_map.db import recreate_database, upgrade_database
 
 BENCH_URL = normalise_database_url(
     os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/heshan_map_bench"))
@@ -20,12 +19,7 @@ BENCH_URL = normalise_database_url(
 
 def fresh_database(url: str = BENCH_URL) -> Engine:
     """Drop, create and migrate the benchmark database; return its engine."""
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
+    recreate_database(url)
     engine = create_engine(url)
     upgrade_database(engine)
     return engine

@@ -50,6 +50,18 @@ def check_database(engine: Engine) -> None:
         raise DatabaseUnavailable(f"The database at {where} has no PostGIS extension; {hint}.")
 
 
+def recreate_database(url: str) -> None:
+    """Drop and create the database a URL names (for tests and benchmarks: everything in it is lost)."""
+    parsed = make_url(url)
+    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+    finally:
+        admin.dispose()
+
+
 def alembic_config(url: str) -> Config:
     """Return the Alembic configuration for the project's migrations."""
     config = Config(str(PROJECT_ROOT / "alembic.ini"))

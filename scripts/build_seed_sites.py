@@ -21,12 +21,12 @@ import math
 import os
 import re
 import sys
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 
 import shapely
 from pyproj import Geod, Transformer
-from shapely.geometry import LineString, MultiPoint, Point, Polygon, mapping, shape
+from shapely.geometry import MultiPoint, Point, mapping, shape
 from shapely.geometry.polygon import orient
 
 ROOT = Path(__file__).resolve().parents[1]

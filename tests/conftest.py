@@ -7,29 +7,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from playwright.sync_api import Browser, sync_playwright
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from heshan_map import create_app
 from heshan_map.config import normalise_database_url
-from heshan_map.db import upgrade_database
+from heshan_map.db import recreate_database, upgrade_database
 from heshan_map.seed import seed_database
 
 DATA = Path(__file__).parent / "data"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update"]
 TEST_URL = normalise_database_url(
     os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/heshan_map_test"))
-
-
-def recreate_database(url: str) -> None:
-    """Drop and create the test database so every run starts from an empty schema."""
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -82,3 +75,12 @@ def live_server(engine: Engine) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Return Debian's Chromium driven by Playwright, headless."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

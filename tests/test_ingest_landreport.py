@@ -1,12 +1,13 @@
 """The Ministry land-report coordinate text (报备坐标 txt): encodings, zones, plots, holes and errors."""
 from __future__ import annotations
 
-import importlib.util
 import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from .data import make_land_reports
 from pyproj import Geod
 
 from heshan_map.ingest.crs import CrsSpec
@@ -18,15 +19,8 @@ DATA = Path(__file__).parent / "data"
 GEOD = Geod(ellps="WGS84")
 
 
-def load_generator():
-    """Return the sample-file generator module (its TRUE_PLOTS are the files' true positions)."""
-    spec = importlib.util.spec_from_file_location("make_land_reports", DATA / "make_land_reports.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-GENERATOR = load_generator()
+# The sample-file generator: its TRUE_PLOTS are the files' true positions.
+GENERATOR = make_land_reports
 
 
 def sample(name: str) -> bytes:

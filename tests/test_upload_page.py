@@ -11,15 +11,12 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from heshan_map.auth import create_user
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update"]
 EDITOR = "browser-upload-editor"
 CODE_PREFIX = "BROWSER-UP-"
 HEADER = ["项目名称", "经度", "纬度", "状态", "项目代码", "投资额(亿元)"]
@@ -40,14 +37,6 @@ def committed(engine: Engine, sql: str) -> Any:
     """Return one value from the committed database."""
     with engine.connect() as connection:
         return connection.execute(text(sql), {"prefix": CODE_PREFIX + "%"}).scalar_one()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib.util
 import io
 import json
 import os
@@ -14,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from .data import make_land_reports
 from pyproj import Geod, Transformer
 from sqlalchemy import text
 
@@ -37,15 +38,8 @@ SAMPLE_PLOT_CENTRES = {"共和镇工业地块": (112.96, 22.77), "雅瑶镇物�
 TRUE_POINTS = [(112.9612, 22.7703), (112.8127, 22.6418), (112.6521, 22.6107)]
 
 
-def load_land_report_generator():
-    """Return tests/data/make_land_reports.py, whose TRUE_PLOTS are the land reports' true positions."""
-    spec = importlib.util.spec_from_file_location("make_land_reports", DATA / "make_land_reports.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-LAND_REPORTS = load_land_report_generator()
+# The land-report generator: its TRUE_PLOTS are the reports' true positions.
+LAND_REPORTS = make_land_reports
 
 
 # --- helpers ----------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Sample upload files and the scripts that generate them."""
