@@ -269,12 +269,16 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
                SELECT a.name FROM admin_areas a WHERE a.level = 'town'
                ORDER BY a.geom <-> ST_PointOnSurface(i.geom) LIMIT 1)
            WHERE i.town IS NULL AND i.precision <> 'town'""",
+        # The parks apart, so the lookup does not wade through every other site at the same spot.
+        """CREATE TEMP TABLE park_shapes ON COMMIT DROP AS
+           SELECT id, code, name, geom, ST_Area(geom) AS area FROM sites WHERE kind = 'park'""",
+        "CREATE INDEX ON park_shapes USING gist (geom)",
         """UPDATE incoming i SET park = (
-               SELECT p.name FROM sites p WHERE p.kind = 'park'
-                 AND ST_Intersects(p.geom, ST_PointOnSurface(i.geom))
+               SELECT p.name FROM park_shapes p
+               WHERE ST_Intersects(p.geom, ST_PointOnSurface(i.geom))
                  AND (i.code IS NULL OR p.code IS DISTINCT FROM i.code)
                  AND p.id IS DISTINCT FROM i.given_id
-               ORDER BY ST_Area(p.geom) LIMIT 1)
+               ORDER BY p.area LIMIT 1)
            WHERE i.park IS NULL AND i.kind <> 'park' AND i.precision <> 'town'""",
         "UPDATE incoming i SET site_id = s.id FROM sites s WHERE i.given_id IS NOT NULL AND s.id = i.given_id",
         """UPDATE incoming i SET site_id = s.id FROM sites s
@@ -358,7 +362,7 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
         SELECT site_id, stage, reached_on, date_precision, :actor, :upload_id
         FROM incoming_events"""), params)
     rows = session.execute(text("SELECT row_no, action, site_id FROM incoming ORDER BY row_no")).all()
-    for table in ("incoming_events", "incoming", "town_pieces"):
+    for table in ("incoming_events", "incoming", "town_pieces", "park_shapes"):
         session.execute(text(f"DROP TABLE {table}"))
     actions = {row_no: (action, site_id) for row_no, action, site_id in rows}
     counts = {name: sum(1 for action, _ in actions.values() if action == name)
