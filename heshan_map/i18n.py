@@ -76,6 +76,8 @@ UI: dict[str, dict[str, str]] = {
         "preview_ok": "检查通过，可以写入。",
         "written": "已写入：新建 {created}，更新 {updated}，未变 {unchanged}。",
         "size_limit": "文件大小上限",
+        "stage_default": "阶段（用于文件中没有阶段的行）",
+        "stage_from_file": "按文件中的阶段列",
     },
     "en": {
         "title": "Heshan project map",
@@ -151,5 +153,7 @@ UI: dict[str, dict[str, str]] = {
         "preview_ok": "All rows pass; you can commit.",
         "written": "Written: {created} created, {updated} updated, {unchanged} unchanged.",
         "size_limit": "Size limit",
+        "stage_default": "Stage (for rows that give none)",
+        "stage_from_file": "From the file's stage column",
     },
 }

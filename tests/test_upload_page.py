@@ -119,7 +119,7 @@ def test_preview_with_an_error_then_fix_and_commit(browser: Browser, live_server
     bad = [GOOD_ROWS[0], GOOD_ROWS[1][:2] + ["95"] + GOOD_ROWS[1][3:]]
     report = send(page, csv_bytes(bad))
     assert report["errors"] and report["upload_id"] is None
-    assert table_rows(page, "error-table") == [["3", "纬度", "latitude 95.0 is outside -90…90"]]
+    assert table_rows(page, "error-table") == [["3", "纬度", "纬度超出范围 / latitude 95.0 is outside -90…90"]]
     assert page.locator("#commit-button").is_disabled()
     assert page.locator("#upload-status").inner_text() == "有错误，未写入任何数据。"
     assert committed(engine, "SELECT count(*) FROM sites") == sites_before

@@ -105,16 +105,16 @@ def parse_number(value: object, column: str, factor: float = 1.0) -> float | Non
     if blank(value):
         return None
     if isinstance(value, bool):
-        raise RowError(column, f"'{value}' is not a number")
+        raise RowError(column, f"「{value}」不是数字 / '{value}' is not a number")
     if isinstance(value, (int, float, Decimal)):
         number = float(value)
     else:
         try:
             number = float(Decimal(_NUMBER_CLEAN.sub("", str(value))))
         except (InvalidOperation, ValueError):
-            raise RowError(column, f"'{value}' is not a number") from None
+            raise RowError(column, f"「{value}」不是数字 / '{value}' is not a number") from None
     if not math.isfinite(number):
-        raise RowError(column, f"'{value}' is not a finite number")
+        raise RowError(column, f"「{value}」不是有限数值 / '{value}' is not a finite number")
     return number * factor
 
 
@@ -155,10 +155,10 @@ def read_kind(reader: RowReader, options: Options) -> str:
     if value is None:
         if options.kind:
             return options.kind
-        raise RowError(reader.header("kind"), "kind missing: add a 类型/kind column or choose the kind of the upload")
+        raise RowError(reader.header("kind"), "缺少类型：请加“类型”列或选择上传类型 / kind missing: add a 类型/kind column or choose the kind of the upload")
     kind = KIND_ALIASES.get(value) or KIND_ALIASES.get(value.lower())
     if kind is None:
-        raise RowError(reader.header("kind"), f"unknown kind '{value}'; expected {', '.join(KINDS)}")
+        raise RowError(reader.header("kind"), f"未知类型「{value}」 / unknown kind '{value}'; expected {', '.join(KINDS)}")
     return kind
 
 
@@ -168,10 +168,10 @@ def read_stage(reader: RowReader, options: Options) -> str:
     if value is None:
         if options.default_stage:
             return options.default_stage
-        raise RowError(reader.header("stage"), "stage missing (signed/started/in_production or 已签约/已动工/已投产 …)")
+        raise RowError(reader.header("stage"), "缺少阶段 / stage missing (signed/started/in_production or 已签约/已动工/已投产 …)")
     stage = stage_from_label(value)
     if stage is None:
-        raise RowError(reader.header("stage"), f"unknown stage '{value}'; expected signed, started, in_production "
+        raise RowError(reader.header("stage"), f"未知阶段「{value}」 / unknown stage '{value}'; expected signed, started, in_production "
                        "or a label such as 已签约/已动工/已投产")
     return stage
 
@@ -186,7 +186,7 @@ def read_town(reader: RowReader) -> str | None:
     matches = [town for town in TOWNS if town.startswith(value) or value.startswith(town[:2])]
     if len(matches) == 1:
         return matches[0]
-    raise RowError(reader.header("town"), f"unknown town '{value}'; Heshan's towns are {'、'.join(TOWNS)}")
+    raise RowError(reader.header("town"), f"未知镇街「{value}」 / unknown town '{value}'; Heshan's towns are {'、'.join(TOWNS)}")
 
 
 def read_stage_dates(reader: RowReader, stage: str, latest: dt.date) -> dict[str, PartialDate]:
@@ -201,9 +201,9 @@ def read_stage_dates(reader: RowReader, stage: str, latest: dt.date) -> dict[str
         if partial is None:
             continue
         if STAGES.index(date_stage) > STAGES.index(stage):
-            raise RowError(reader.header(field_name), f"a date for {date_stage} but the stage is only {stage}")
+            raise RowError(reader.header(field_name), f"该阶段尚未到达却填了日期 / a date for {date_stage} but the stage is only {stage}")
         if partial.value > latest:
-            raise RowError(reader.header(field_name), f"{partial.isoformat()} is more than a year ahead")
+            raise RowError(reader.header(field_name), f"日期超过一年以后 / {partial.isoformat()} is more than a year ahead")
         dates[date_stage] = partial
     return dates
 
@@ -255,18 +255,18 @@ def read_position(reader: RowReader, row_no: int, file_geometry: BaseGeometry | 
     x, y = reader.number("x"), reader.number("y")
     if lon is not None or lat is not None:
         if lon is None or lat is None:
-            raise RowError(reader.header("lat" if lat is None else "lon"), "longitude and latitude come in pairs")
+            raise RowError(reader.header("lat" if lat is None else "lon"), "经度和纬度须同时填写 / longitude and latitude come in pairs")
         if looks_projected(lon, lat):
             x, y = lon, lat
         else:
             if not -180 <= lon <= 180:
-                raise RowError(reader.header("lon"), f"longitude {lon} is outside -180…180")
+                raise RowError(reader.header("lon"), f"经度超出范围 / longitude {lon} is outside -180…180")
             if not -90 <= lat <= 90:
-                raise RowError(reader.header("lat"), f"latitude {lat} is outside -90…90")
+                raise RowError(reader.header("lat"), f"纬度超出范围 / latitude {lat} is outside -90…90")
             return (lon, lat), None, "point"
     if x is not None or y is not None:
         if x is None or y is None:
-            raise RowError(reader.header("y" if y is None else "x"), "x and y come in pairs")
+            raise RowError(reader.header("y" if y is None else "x"), "x 和 y 须同时填写 / x and y come in pairs")
         try:
             easting, northing, crs_used, swapped = resolve_projected_xy(x, y, options.crs or file_crs)
         except CrsError as error:
@@ -293,18 +293,18 @@ def check_geometry(geometry: BaseGeometry, kind: str, row_no: int, options: Opti
                    result: Validation) -> BaseGeometry:
     """Return a valid geometry of a type the kind can have; repair only when asked."""
     if geometry.geom_type not in ALLOWED_GEOMETRIES[kind]:
-        raise RowError("geometry", f"a {kind} cannot be a {geometry.geom_type}; "
+        raise RowError("geometry", f"该类型不能是 {geometry.geom_type} / a {kind} cannot be a {geometry.geom_type}; "
                        f"allowed: {', '.join(ALLOWED_GEOMETRIES[kind])}")
     if not geometry.is_valid:
         reason = explain_validity(geometry)
         if not options.repair:
-            raise RowError("geometry", f"invalid geometry: {reason} (upload with repair=true to repair it)")
+            raise RowError("geometry", f"几何图形无效 / invalid geometry: {reason} (upload with repair=true to repair it)")
         repaired = shapely.make_valid(geometry)
         if repaired.geom_type == "GeometryCollection":
             polygons = [part for part in repaired.geoms if part.geom_type in ("Polygon", "MultiPolygon")]
             repaired = shapely.union_all(polygons) if polygons else repaired
         if repaired.geom_type not in ALLOWED_GEOMETRIES[kind] or not repaired.is_valid:
-            raise RowError("geometry", f"invalid geometry that cannot be repaired: {reason}")
+            raise RowError("geometry", f"几何图形无效且无法修复 / invalid geometry that cannot be repaired: {reason}")
         result.note(row_no, f"geometry repaired ({reason}): the {geometry.geom_type} is now {shape_words(repaired)}, "
                             f"area {hectares(geometry):.2f} ha → {hectares(repaired):.2f} ha")
         geometry = repaired
@@ -320,7 +320,7 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
     for header in duplicates:
         result.error(None, header, f"column '{header}' means the same as an earlier column")
     if "name" not in matched:
-        result.error(None, None, "no name column (name/名称/项目名称)")
+        result.error(None, None, "缺少名称列 / no name column (name/名称/项目名称)")
         return result
     result.crs_used = (options.crs or file_crs or WGS84).label()
     pending: list[tuple[SiteRecord, tuple[float, float] | None]] = []
@@ -341,7 +341,7 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
             except RowError as error:
                 problems.append(error)
         if not values.get("name"):
-            problems.append(RowError(reader.header("name"), "name missing"))
+            problems.append(RowError(reader.header("name"), "缺少名称 / name missing"))
         for field_name in ("investment", "area"):
             if values.get(field_name) is not None and values[field_name] < 0:
                 problems.append(RowError(reader.header(f"{field_name}_cny_100m" if field_name == "investment"
@@ -354,11 +354,11 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
                 problems.append(error)
         precision_text = reader.text("precision")
         if precision_text is not None and precision_text not in PRECISIONS:
-            problems.append(RowError(reader.header("precision"), f"unknown precision '{precision_text}'"))
+            problems.append(RowError(reader.header("precision"), f"未知位置精度 / unknown precision '{precision_text}'"))
         code = reader.text("code")
         if code is not None:
             if code in seen_codes:
-                problems.append(RowError(reader.header("code"), f"code '{code}' already used in row {seen_codes[code]}"))
+                problems.append(RowError(reader.header("code"), f"代码重复（第 {seen_codes[code]} 行已用） / code '{code}' already used in row {seen_codes[code]}"))
             else:
                 seen_codes[code] = row_no
         elif values.get("name") and "kind" in values:
@@ -380,7 +380,7 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
         if lonlat is None and geometry is None and not problems:
             place = gazetteer.find(reader.text("park"), reader.text("village"), values.get("town"))
             if place is None:
-                problems.append(RowError(None, "no coordinates, and no known park, village or town to place it"))
+                problems.append(RowError(None, "没有坐标，也没有可定位的园区、村或镇街 / no coordinates, and no known park, village or town to place it"))
             else:
                 geometry, precision = place.point, place.precision
                 result.note(row_no, f"placed at {place.name} ({place.precision}: no coordinates given)")
@@ -436,5 +436,5 @@ def check_inside_county(records: list[SiteRecord], county: BaseGeometry | None, 
         if id(record) in outside:
             x, y = record.geometry.representative_point().coords[0]
             result.error(record.row, result.position_columns.get(record.row, "geometry"),
-                         f"outside Heshan ({x:.5f}, {y:.5f} in WGS84)")
+                         f"位置不在鹤山市内 / outside Heshan ({x:.5f}, {y:.5f} in WGS84)")
     records[:] = [record for record in records if id(record) not in outside]

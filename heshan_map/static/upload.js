@@ -9,6 +9,11 @@
   const commitButton = document.getElementById("commit-button");
   const map = L.map("preview-map").setView([22.68, 112.78], 10);
   L.tileLayer(config.tileUrl, { attribution: config.tileAttribution, maxZoom: 19 }).addTo(map);
+  // The county outline gives the preview a frame even when the basemap tiles are out of reach.
+  fetch("/api/areas?level=county").then(function (response) { return response.ok ? response.json() : null; })
+    .then(function (data) {
+      if (data) L.geoJSON(data, { style: { color: "#444", weight: 2, fill: false }, interactive: false }).addTo(map);
+    }).catch(function () {});
   let previewLayer = null;
   window.heshanUpload = { report: null };
 
