@@ -7,13 +7,15 @@ VENV := .venv/bin
 .PHONY: run test setup setup-test seed bench lint
 
 run: setup
-	@export DATABASE_URL="$${DATABASE_URL:-$$(scripts/setup.sh database heshan_map)}"; \
+	@url="$${DATABASE_URL:-}"; if [ -z "$$url" ]; then url=$$(scripts/setup.sh database heshan_map) || exit 1; fi; \
+	export DATABASE_URL="$$url"; \
 	$(VENV)/heshan-map db upgrade && \
-	$(VENV)/heshan-map seed && \
+	$(VENV)/heshan-map seed --if-empty && \
 	exec $(VENV)/heshan-map serve --host 127.0.0.1 --port $(PORT)
 
 test: setup-test
-	@export TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(scripts/setup.sh database heshan_map_test)}"; \
+	@url="$${TEST_DATABASE_URL:-}"; if [ -z "$$url" ]; then url=$$(scripts/setup.sh database heshan_map_test) || exit 1; fi; \
+	export TEST_DATABASE_URL="$$url"; \
 	$(VENV)/python -m pytest $(PYTEST_ARGS)
 
 setup:
@@ -25,5 +27,6 @@ setup-test:
 	@scripts/setup.sh venv test
 
 bench: setup-test
-	@export TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(scripts/setup.sh database heshan_map_bench)}"; \
+	@url="$${TEST_DATABASE_URL:-}"; if [ -z "$$url" ]; then url=$$(scripts/setup.sh database heshan_map_bench) || exit 1; fi; \
+	export TEST_DATABASE_URL="$$url"; \
 	for b in bench/bench_*.py; do $(VENV)/python $$b || exit 1; done

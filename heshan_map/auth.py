@@ -100,6 +100,15 @@ def current_user() -> dict[str, Any] | None:
     return user
 
 
+def check_login_csrf() -> None:
+    """Refuse a login or logout form posted without the page's CSRF token (login CSRF)."""
+    sent = (request.form.get("csrf_token") or "").encode("utf-8")
+    expected = str(web_session.get("csrf", "")).encode("utf-8")
+    if not expected or not hmac.compare_digest(sent, expected):
+        raise ServiceError("missing or wrong CSRF token; reload the page / 页面已过期，请刷新", code="csrf_failed",
+                           status=403)
+
+
 def check_csrf() -> None:
     """Refuse a state-changing request made with a web session but without its CSRF token."""
     if request.method in ("GET", "HEAD", "OPTIONS") or g.get("auth_via") != "session":

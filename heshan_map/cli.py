@@ -48,9 +48,10 @@ def db_upgrade() -> None:
 @click.command("seed")
 @click.option("--file", "path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="seed GeoJSON (default geodata/seed_sites.geojson)")
+@click.option("--if-empty", is_flag=True, help="only when the database holds no sites yet (what make run does)")
 @with_appcontext
 @friendly_errors
-def seed_command(path: str | None) -> None:
+def seed_command(path: str | None, if_empty: bool) -> None:
     """Load the county, the towns and the seed sites; running it twice changes nothing."""
     from pathlib import Path
 
@@ -58,8 +59,16 @@ def seed_command(path: str | None) -> None:
 
     from .seed import SEED_FILE, seed_database
 
+    from . import repository
+    from .filters import Filter
+
     engine = engine_checked()
     with Session(engine) as session:
+        existing = repository.count_sites(session, Filter())
+        if if_empty and existing:
+            click.echo(f"the database already holds {existing} sites; seed data not loaded again "
+                       "(run `heshan-map seed` to reset the seed sites to the seed file)")
+            return
         seed_database(session, Path(path) if path else SEED_FILE, progress=click.echo)
 
 
@@ -179,7 +188,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the map with gunicorn after checking the database."""
     from gunicorn.app.base import BaseApplication
 
-    engine_checked()
+    engine_checked().dispose()  # no pooled connection may be inherited by the forked workers
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
     class Server(BaseApplication):

@@ -46,7 +46,7 @@ def read_feature_body(body: Any) -> tuple[dict[str, Any], Any]:
 
 
 def save_feature(session: Session, properties: dict[str, Any], geometry: Any, actor: str,
-                 site_id: int | None) -> int:
+                 site_id: int | None, clear: tuple[str, ...] = (), expected_version: int | None = None) -> int:
     """Validate one site like an upload row and write it; return its id. Errors are a 422 with details."""
     table = RawTable(format="api", columns=list(properties), rows=[properties],
                      geometries=[geometry], crs_wkt=None, row_numbers=[1], encoding=None)
@@ -58,6 +58,8 @@ def save_feature(session: Session, properties: dict[str, Any], geometry: Any, ac
                            details=validation.errors)
     record = validation.records[0]
     record.site_id = site_id
+    record.clear = clear
+    record.expected_version = expected_version
     result = repository.upsert_sites(session, [record], actor=actor, default_stage_date=today_in_heshan(),
                                      default_source=f"API: {actor}")
     session.commit()
@@ -70,12 +72,23 @@ def create_feature(session: Session, body: Any, actor: str) -> int:
     code = properties.get("code")
     if code and repository.site_id_for_code(session, str(code)) is not None:
         raise ServiceError(f"a site with code '{code}' exists; PATCH it instead", code="conflict", status=409)
+    if not code and repository.site_id_for_kind_and_name(session, str(properties.get("kind")),
+                                                         str(properties.get("name", "")).strip()) is not None:
+        raise ServiceError("a site of this kind and name exists; PATCH it instead, or give the new one a code",
+                           code="conflict", status=409)
     return save_feature(session, properties, geometry, actor, None)
 
 
 def update_feature(session: Session, current: dict[str, Any], body: Any, actor: str) -> int:
-    """Apply a partial Feature to a site: unspecified properties and geometry stay as they are."""
+    """Apply a partial Feature to the version of a site the editor read: unspecified properties and
+    geometry stay as they are, a property sent as null is emptied."""
     patch, geometry = read_feature_body(body)
+    code = patch.get("code")
+    if code and code != current["code"]:
+        other = repository.site_id_for_code(session, str(code))
+        if other is not None and other != current["id"]:
+            raise ServiceError(f"code '{code}' belongs to site {other}", code="conflict", status=409)
+    clear = tuple(name for name, value in patch.items() if value is None and name in repository.OPTIONAL_FIELDS)
     merged = {key: value for key, value in site_properties(current).items() if key in EDITABLE}
     if geometry is not None:
         merged.pop("town", None)
@@ -84,4 +97,4 @@ def update_feature(session: Session, current: dict[str, Any], body: Any, actor: 
     else:
         geometry = shape(json.loads(current["geometry"]))
     merged.update(patch)
-    return save_feature(session, merged, geometry, actor, current["id"])
+    return save_feature(session, merged, geometry, actor, current["id"], clear, current["version"])

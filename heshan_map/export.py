@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import datetime as dt
 import io
 import json
@@ -43,9 +44,9 @@ FORMATS: dict[str, tuple[str, str]] = {
 REPROJECTABLE = ("gpkg", "shp.zip")
 # Column order and the headers people read, English and Chinese.
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("id", "编号"), ("code", "代码"), ("kind", "类型代码"), ("kind_label", "类型"), ("name", "名称"),
-    ("name_en", "英文名称"), ("stage", "阶段代码"), ("stage_label", "阶段"), ("signed_on", "签约/立项日期"),
-    ("started_on", "动工日期"), ("in_production_on", "投产/完成日期"), ("town", "镇街"), ("park", "园区"),
+    ("id", "要素ID"), ("code", "代码"), ("kind", "类型代码"), ("kind_label", "类型"), ("name", "名称"),
+    ("name_en", "英文名称"), ("stage", "阶段代码"), ("stage_label", "阶段"), ("signed_on", "签约日期"),
+    ("started_on", "动工日期"), ("in_production_on", "投产日期"), ("town", "镇街"), ("park", "园区"),
     ("investment_cny_100m", "投资额(亿元)"), ("industry", "产业"), ("area_ha", "面积(公顷)"),
     ("precision", "位置精度代码"), ("precision_label", "位置精度"), ("source", "来源"), ("description", "描述"),
     ("updated_at", "更新时间"),
@@ -231,7 +232,8 @@ def write_kml(session: Session, request: ExportRequest, target: Path) -> None:
         placemark = ET.SubElement(document, "Placemark", id=f"site-{props['id']}")
         ET.SubElement(placemark, "name").text = props["name"]
         if props.get("description"):
-            ET.SubElement(placemark, "description").text = props["description"]
+            # Google Earth renders <description> as HTML: escape it so stored text stays text there too.
+            ET.SubElement(placemark, "description").text = html.escape(props["description"])
         data = ET.SubElement(placemark, "ExtendedData")
         for name, _ in COLUMNS:
             if name in ("name", "description") or props.get(name) is None:

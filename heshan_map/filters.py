@@ -107,8 +107,10 @@ def parse_year(raw: str) -> tuple[int | None, int | None]:
 
 
 def parse_bbox(raw: str) -> tuple[float, float, float, float]:
-    """Parse minlon,minlat,maxlon,maxlat in WGS84 and check it is a real box."""
+    """Parse minlon,minlat,maxlon,maxlat in WGS84 (or six numbers with heights, which are ignored)."""
     parts = raw.split(",")
+    if len(parts) == 6:
+        parts = [parts[0], parts[1], parts[3], parts[4]]
     if len(parts) != 4:
         raise InvalidParameter("bbox", "expected four numbers: minlon,minlat,maxlon,maxlat")
     try:

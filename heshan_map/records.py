@@ -31,3 +31,9 @@ class SiteRecord:
     attributes: dict[str, Any] = field(default_factory=dict)
     stage_dates: dict[str, PartialDate] = field(default_factory=dict)
     site_id: int | None = None
+    # Placed only from a park, village or town name: an existing site keeps its own position.
+    keep_geometry: bool = False
+    # Optional fields to empty (an explicit null in a PATCH); others left empty keep their value.
+    clear: tuple[str, ...] = ()
+    # The version the editor read (If-Match); a site at another version is not overwritten.
+    expected_version: int | None = None

@@ -12,6 +12,7 @@ import shapely
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from .errors import ServiceError
 from .filters import Filter
 from .records import SiteRecord
 
@@ -73,7 +74,7 @@ def select_sites(session: Session, selection: Filter, limit: int | None = None, 
     """Return the sites the filter selects, ordered by id, with geometry as GeoJSON text."""
     where, params = filter_clause(selection)
     params.update({"limit": limit, "offset": offset, "digits": precision})
-    sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(s.geom, :digits) AS geometry FROM {SITE_FROM}"
+    sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), :digits) AS geometry FROM {SITE_FROM}"
            f" WHERE {where} ORDER BY s.id LIMIT :limit OFFSET :offset")
     return [dict(row) for row in session.execute(text(sql), params).mappings()]
 
@@ -84,7 +85,7 @@ def iter_sites(session: Session, selection: Filter, batch: int = 2000,
     where, params = filter_clause(selection)
     last_id = 0
     while True:
-        sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(s.geom, :digits) AS geometry FROM {SITE_FROM}"
+        sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), :digits) AS geometry FROM {SITE_FROM}"
                f" WHERE {where} AND s.id > :after ORDER BY s.id LIMIT :batch")
         rows = session.execute(text(sql), {**params, "after": last_id, "batch": batch,
                                            "digits": precision}).mappings().all()
@@ -124,7 +125,7 @@ def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, 
 def get_site(session: Session, site_id: int) -> dict[str, Any] | None:
     """Return one site by id, or None."""
     row = session.execute(text(
-        f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(s.geom, 7) AS geometry FROM {SITE_FROM} WHERE s.id = :id"),
+        f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7) AS geometry FROM {SITE_FROM} WHERE s.id = :id"),
         {"id": site_id}).mappings().first()
     return dict(row) if row else None
 
@@ -196,10 +197,18 @@ INCOMING_COLUMNS = (
     "row_no", "code", "kind", "name", "name_en", "stage", "town", "park", "precision", "source",
     "description", "investment_cny_100m", "industry", "area_ha", "attributes", "geom",
     "signed_on", "signed_precision", "started_on", "started_precision",
-    "in_production_on", "in_production_precision", "given_id",
+    "in_production_on", "in_production_precision", "given_id", "keep_geometry", "clear_fields",
+    "expected_version",
 )
 COMPARED_FIELDS = ("kind", "name", "name_en", "stage", "town", "park", "precision", "source",
                    "description", "investment_cny_100m", "industry", "area_ha", "attributes")
+
+
+class StaleVersion(ServiceError):
+    """A site changed between reading it and writing it (optimistic locking)."""
+
+    status = 412
+    code = "precondition_failed"
 
 
 @dataclass
@@ -222,7 +231,8 @@ def incoming_row(record: SiteRecord, geometry_hex: str) -> tuple[Any, ...]:
             record.town, record.park, record.precision, record.source, record.description,
             record.investment_cny_100m, record.industry, record.area_ha,
             json.dumps(record.attributes, ensure_ascii=False, default=str) if record.attributes else None,
-            geometry_hex, *dates, record.site_id)
+            geometry_hex, *dates, record.site_id, record.keep_geometry, ",".join(record.clear) or None,
+            record.expected_version)
 
 
 OPTIONAL_FIELDS = ("name_en", "town", "park", "source", "description", "investment_cny_100m", "industry",
@@ -244,7 +254,8 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
             industry text, area_ha numeric, attributes jsonb, geom geometry,
             signed_on date, signed_precision text, started_on date, started_precision text,
             in_production_on date, in_production_precision text, given_id bigint,
-            site_id bigint, action text, new_events boolean DEFAULT false
+            keep_geometry boolean, clear_fields text, expected_version integer,
+            site_id bigint, action text, new_events boolean DEFAULT false, park_derived boolean DEFAULT false
         ) ON COMMIT DROP"""))
     records = list(records)
     geometries = shapely.set_srid(np.array([record.geometry for record in records], dtype=object), 4326)
@@ -254,8 +265,29 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
         with cursor.copy(f"COPY incoming ({', '.join(INCOMING_COLUMNS)}) FROM STDIN") as copy:
             for record, geometry_hex in zip(records, hexes):
                 copy.write_row(incoming_row(record, geometry_hex))
-    statements = [
-        "ANALYZE incoming",
+    session.execute(text("ANALYZE incoming"))
+    # Which site each row is: by id (API edits), by code, else by kind and name; then lock those sites.
+    for statement in (
+        "UPDATE incoming i SET site_id = s.id FROM sites s WHERE i.given_id IS NOT NULL AND s.id = i.given_id",
+        """UPDATE incoming i SET site_id = s.id FROM sites s
+           WHERE i.site_id IS NULL AND i.code IS NOT NULL AND s.code = i.code""",
+        """UPDATE incoming i SET site_id = s.id FROM sites s
+           WHERE i.site_id IS NULL AND i.code IS NULL AND s.kind = i.kind AND s.name = i.name""",
+        "SELECT 1 FROM sites s JOIN incoming i ON i.site_id = s.id FOR UPDATE OF s",
+    ):
+        session.execute(text(statement))
+    stale = session.execute(text(
+        "SELECT i.row_no FROM incoming i JOIN sites s ON s.id = i.site_id"
+        " WHERE i.expected_version IS NOT NULL AND s.version <> i.expected_version")).scalars().all()
+    if stale:
+        raise StaleVersion(f"the site changed since it was read (rows {', '.join(map(str, stale))})")
+    optional = ", ".join(
+        f"{name} = CASE WHEN '{name}' = ANY(string_to_array(i.clear_fields, ',')) THEN NULL"
+        f" ELSE COALESCE(i.{name}, s.{name}) END" for name in OPTIONAL_FIELDS if name != "park")
+    for statement in (
+        # A row placed only from a name (no coordinates) keeps an existing site's own position.
+        """UPDATE incoming i SET geom = s.geom, precision = s.precision
+           FROM sites s WHERE s.id = i.site_id AND i.keep_geometry""",
         # Small pieces of the towns make the point-in-town test cheap.
         """CREATE TEMP TABLE town_pieces ON COMMIT DROP AS
            SELECT name, ST_Subdivide(geom, 64) AS geom FROM admin_areas WHERE level = 'town'""",
@@ -273,24 +305,20 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
         """CREATE TEMP TABLE park_shapes ON COMMIT DROP AS
            SELECT id, code, name, geom, ST_Area(geom) AS area FROM sites WHERE kind = 'park'""",
         "CREATE INDEX ON park_shapes USING gist (geom)",
-        """UPDATE incoming i SET park = (
+        """UPDATE incoming i SET park_derived = true, park = (
                SELECT p.name FROM park_shapes p
                WHERE ST_Intersects(p.geom, ST_PointOnSurface(i.geom))
                  AND (i.code IS NULL OR p.code IS DISTINCT FROM i.code)
-                 AND p.id IS DISTINCT FROM i.given_id
+                 AND p.id IS DISTINCT FROM i.site_id
                ORDER BY p.area LIMIT 1)
            WHERE i.park IS NULL AND i.kind <> 'park' AND i.precision <> 'town'""",
-        "UPDATE incoming i SET site_id = s.id FROM sites s WHERE i.given_id IS NOT NULL AND s.id = i.given_id",
-        """UPDATE incoming i SET site_id = s.id FROM sites s
-           WHERE i.site_id IS NULL AND i.code IS NOT NULL AND s.code = i.code""",
-        """UPDATE incoming i SET site_id = s.id FROM sites s
-           WHERE i.site_id IS NULL AND i.code IS NULL AND s.kind = i.kind AND s.name = i.name""",
-        "SELECT 1 FROM sites s JOIN incoming i ON i.site_id = s.id FOR UPDATE OF s",
-        "UPDATE incoming i SET " + ", ".join(f"{name} = COALESCE(i.{name}, s.{name})" for name in OPTIONAL_FIELDS)
-        + ", attributes = COALESCE(NULLIF(i.attributes, '{}'::jsonb), s.attributes)"
-        " FROM sites s WHERE s.id = i.site_id",
-    ]
-    for statement in statements:
+        # An optional field the row leaves empty keeps the site's value, unless the row clears it.
+        f"""UPDATE incoming i SET {optional},
+               park = CASE WHEN 'park' = ANY(string_to_array(i.clear_fields, ',')) THEN NULL
+                           WHEN i.park_derived THEN i.park ELSE COALESCE(i.park, s.park) END,
+               attributes = COALESCE(NULLIF(i.attributes, '{{}}'::jsonb), s.attributes)
+           FROM sites s WHERE s.id = i.site_id""",
+    ):
         session.execute(text(statement))
     session.execute(text("""
         CREATE TEMP TABLE incoming_events ON COMMIT DROP AS
@@ -322,8 +350,9 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
     session.execute(text(f"""
         UPDATE incoming i SET action = CASE
             WHEN i.site_id IS NULL THEN 'create'
-            WHEN ({compared_old}) IS DISTINCT FROM ({compared_new})
-              OR ST_AsEWKB(s.geom) <> ST_AsEWKB(i.geom) OR i.new_events THEN 'update'
+            WHEN ({compared_old}) IS DISTINCT FROM ({compared_new}) OR s.code IS DISTINCT FROM COALESCE(i.code, s.code)
+              OR ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7) <> ST_AsGeoJSON(ST_ForcePolygonCCW(i.geom), 7)
+              OR i.new_events THEN 'update'
             ELSE 'unchanged' END
         FROM sites s WHERE s.id = i.site_id"""))
     session.execute(text("UPDATE incoming SET action = 'create', site_id = nextval('sites_id_seq'),"
@@ -349,7 +378,8 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
         INSERT INTO site_edits (site_id, action, changes, edited_by, upload_id)
         SELECT i.site_id, 'update', (
             SELECT COALESCE(jsonb_object_agg(n.key, jsonb_build_array(o.value, n.value)), '{{}}')
-            FROM jsonb_each({new_json}) n JOIN jsonb_each({old_json}) o USING (key)
+            FROM jsonb_each({new_json.replace("'code', i.code", "'code', COALESCE(i.code, s.code)")}) n
+            JOIN jsonb_each({old_json}) o USING (key)
             WHERE n.value IS DISTINCT FROM o.value), :actor, :upload_id
         FROM incoming i JOIN sites s ON s.id = i.site_id WHERE i.action = 'update'"""),
         params)
@@ -477,6 +507,12 @@ def temporal_extent(session: Session, selection: Filter) -> tuple[dt.date | None
         "SELECT min(e.reached_on), max(e.reached_on) FROM stage_events e JOIN sites s ON s.id = e.site_id"
         f" WHERE {where}"), params).one()
     return row[0], row[1]
+
+
+def site_id_for_kind_and_name(session: Session, kind: str, name: str) -> int | None:
+    """Return the id of a site with this kind and name (the key of rows without a code), or None."""
+    return session.execute(text("SELECT min(id) FROM sites WHERE kind = :kind AND name = :name"),
+                           {"kind": kind, "name": name}).scalar()
 
 
 def site_id_for_code(session: Session, code: str) -> int | None:

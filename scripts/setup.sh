@@ -21,7 +21,11 @@ pg_major() {
 
 packages() {
   local major; major=$(pg_major)
-  local wanted=("postgresql-$major" "postgresql-$major-postgis-3" "postgresql-client-$major" "gdal-bin" "python3-venv")
+  local wanted=("postgresql-client-$major" "gdal-bin" "python3-venv")
+  # A local server only when no DATABASE_URL says where the database is (tests always use a local one).
+  if [ -z "${DATABASE_URL:-}" ] || [ "${1:-}" = test ]; then
+    wanted+=("postgresql-$major" "postgresql-$major-postgis-3")
+  fi
   if [ "${1:-}" = test ]; then wanted+=("chromium" "fonts-noto-cjk"); fi
   local missing=()
   for pkg in "${wanted[@]}"; do installed "$pkg" || missing+=("$pkg"); done

@@ -88,7 +88,7 @@ def test_csv_is_excel_friendly_and_neutralises_formulas(client, session) -> None
     response = client.get("/api/export.csv?kind=project&headers=zh")
     assert response.data.startswith("\ufeff".encode("utf-8"))
     rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["编号", "代码", "类型代码", "类型", "名称"]
+    assert rows[0][:5] == ["要素ID", "代码", "类型代码", "类型", "名称"]
     cells = [cell for row in rows[1:] for cell in row]
     assert "'=HYPERLINK(\"http://x\")" in cells and "'+1+2" in cells
     assert not any(cell.startswith(("=", "+", "@")) for cell in cells)

@@ -202,10 +202,24 @@ def csrf_of_upload_page(client) -> str:
     return match.group(1)
 
 
+def post_login(client, name: str, token: str):
+    """Log in through the login form, with the CSRF token the form carries."""
+    form = client.get("/login").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', form)
+    assert match
+    return client.post("/login", data={"name": name, "token": token, "csrf_token": match.group(1)})
+
+
+def test_login_form_needs_its_csrf_token(client, editor) -> None:
+    refused = client.post("/login", data={"name": EDITOR, "token": editor})
+    assert refused.status_code == 403
+    assert client.get("/upload").status_code == 302  # still not logged in
+
+
 def test_web_session_needs_the_csrf_header(client, connection, editor) -> None:
     assert client.get("/upload").status_code == 302  # not logged in: to the login page
-    assert client.post("/login", data={"name": EDITOR, "token": "wrong"}).status_code == 401
-    login = client.post("/login", data={"name": EDITOR, "token": editor})
+    assert post_login(client, EDITOR, "wrong").status_code == 401
+    login = post_login(client, EDITOR, editor)
     assert login.status_code == 302 and login.headers["Location"].endswith("/upload")
     csrf = csrf_of_upload_page(client)
     before = counts(connection)
@@ -225,7 +239,7 @@ def test_web_session_needs_the_csrf_header(client, connection, editor) -> None:
 
 
 def test_viewer_session_cannot_open_the_upload_page(client, viewer) -> None:
-    assert client.post("/login", data={"name": "upload-viewer", "token": viewer}).status_code == 302
+    assert post_login(client, "upload-viewer", viewer).status_code == 302
     assert client.get("/upload").status_code == 403
 
 

@@ -30,7 +30,14 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "description": ("description", "描述", "备注", "说明", "简介", "建设内容"),
     "source": ("source", "来源", "数据来源"),
     "precision": ("precision", "位置精度", "精度"),
+    "wkt": ("wkt", "geometry_wkt", "几何", "图形wkt"),
 }
+# Columns this service's own CSV/XLSX export adds that are read-only: an export can be edited and
+# uploaded again, and these are neither fields nor attributes.
+EXPORT_ONLY_HEADERS = frozenset({
+    "id", "要素id", "kind_label", "stage_label", "precision_label", "类型代码", "阶段代码", "位置精度代码",
+    "updated_at", "更新时间", "created_at", "version",
+})
 
 # Units written in brackets after a header, as multipliers to the field's unit (亿元, hectares).
 UNIT_FACTORS: dict[str, dict[str, float]] = {
@@ -79,11 +86,16 @@ def match_header(header: object) -> ColumnMatch | None:
 
 
 def match_columns(headers: list[str]) -> tuple[dict[str, ColumnMatch], list[str], list[str]]:
-    """Return the matched fields, the unknown headers (kept as attributes) and duplicate-field headers."""
+    """Return the matched fields, the unknown headers (kept as attributes) and duplicate-field headers.
+
+    The read-only columns of the service's own exports are skipped.
+    """
     matched: dict[str, ColumnMatch] = {}
     unknown: list[str] = []
     duplicates: list[str] = []
     for header in headers:
+        if normalise_header(header) in EXPORT_ONLY_HEADERS:
+            continue
         match = match_header(header)
         if match is None:
             unknown.append(header)

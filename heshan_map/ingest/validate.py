@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+import shapely.errors
 from pyproj import Geod
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
@@ -19,7 +20,8 @@ from shapely.validation import explain_validity
 from ..dates import PartialDate, parse_partial_date, today_in_heshan
 from ..geolocate import Gazetteer
 from ..records import SiteRecord
-from ..vocabulary import KIND_LABELS, KINDS, PRECISIONS, STAGE_DATE_FIELDS, STAGES, TOWNS, stage_from_label
+from ..vocabulary import (KIND_LABELS, KINDS, PRECISION_LABELS, PRECISIONS, STAGE_DATE_FIELDS, STAGES, TOWNS,
+                          stage_from_label)
 from .columns import ColumnMatch, match_columns
 from .crs import WGS84, CrsError, CrsSpec, coordinate_function, looks_projected, resolve_projected_xy, to_wgs84
 from .readers import RawTable
@@ -39,6 +41,8 @@ KIND_ALIASES: dict[str, str] = {
     "地块": "land_plot", "土地整治": "land_plot", "整治地块": "land_plot", "绿美": "green_site",
     "绿美示范点": "green_site", "示范点": "green_site",
 }
+PRECISION_ALIASES: dict[str, str] = {
+    label: precision for labels in PRECISION_LABELS.values() for precision, label in labels.items()}
 _NUMBER_CLEAN = re.compile(r"[,\s，]")
 # Stands in for a position converted later in one batch (convert_lonlat); one shared object.
 PENDING_POSITION = Point(0, 0)
@@ -246,7 +250,17 @@ class PendingPosition:
 def read_position(reader: RowReader, row_no: int, file_geometry: BaseGeometry | None, options: Options,
                   file_crs: CrsSpec | None, result: Validation) -> tuple[tuple[float, float] | None,
                                                                        BaseGeometry | None, str]:
-    """Return (lon/lat still to convert, or a WGS84 geometry, and its precision) for a row."""
+    """Return (lon/lat still to convert, or a WGS84 geometry, and its precision) for a row.
+
+    The file's own geometry comes first, then a WKT column (as this service's CSV export writes),
+    then lon/lat, then projected x/y.
+    """
+    wkt = reader.text("wkt")
+    if (file_geometry is None or file_geometry.is_empty) and wkt:
+        try:
+            file_geometry = shapely.from_wkt(wkt)
+        except shapely.errors.GEOSException:
+            raise RowError(reader.header("wkt"), f"不是有效的 WKT / not WKT: '{wkt[:60]}'") from None
     if file_geometry is not None and not file_geometry.is_empty:
         crs = options.crs or file_crs or WGS84
         geometry = to_wgs84(shapely.force_2d(file_geometry), crs)  # heights (KML's ",0") are not stored
@@ -353,6 +367,7 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
             except RowError as error:
                 problems.append(error)
         precision_text = reader.text("precision")
+        precision_text = PRECISION_ALIASES.get(precision_text, precision_text) if precision_text else None
         if precision_text is not None and precision_text not in PRECISIONS:
             problems.append(RowError(reader.header("precision"), f"未知位置精度 / unknown precision '{precision_text}'"))
         code = reader.text("code")
@@ -370,6 +385,7 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
             else:
                 seen_names[key] = row_no
         lonlat, geometry, precision = None, None, "town"
+        placed_by_name = False
         file_geometry = table.geometries[index] if table.geometries else None
         result.position_columns[row_no] = position_columns_of(reader, file_geometry)
         try:
@@ -383,6 +399,7 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
                 problems.append(RowError(None, "没有坐标，也没有可定位的园区、村或镇街 / no coordinates, and no known park, village or town to place it"))
             else:
                 geometry, precision = place.point, place.precision
+                placed_by_name = True
                 result.note(row_no, f"placed at {place.name} ({place.precision}: no coordinates given)")
                 if values.get("town") is None and place.town:
                     values["town"] = place.town
@@ -402,7 +419,8 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
             name_en=reader.text("name_en"), town=values.get("town"), park=reader.text("park"),
             source=reader.text("source"), description=reader.text("description"),
             investment_cny_100m=values.get("investment"), industry=reader.text("industry"),
-            area_ha=values.get("area"), attributes=attributes, stage_dates=stage_dates)
+            area_ha=values.get("area"), attributes=attributes, stage_dates=stage_dates,
+            keep_geometry=placed_by_name)
         pending.append((record, lonlat))
     convert_lonlat(pending, options.crs or file_crs or WGS84)
     result.records = [record for record, _ in pending]

@@ -49,7 +49,8 @@ def geojson(body: dict, status: int = 200) -> Response:
     return response
 
 
-ITEMS_PARAMETERS = frozenset(FILTER_PARAMETERS) | {"limit", "offset", "lang", "f"}
+# The collection is the kind, so `kind` is not a parameter of its items.
+ITEMS_PARAMETERS = (frozenset(FILTER_PARAMETERS) - {"kind"}) | {"limit", "offset", "lang", "f"}
 
 
 def check_item_parameters() -> None:

@@ -60,15 +60,18 @@ def login() -> str | WerkzeugResponse:
     lang = parse_lang(request.args)
     message = None
     if request.method == "POST":
+        auth.check_login_csrf()
         if auth.log_in(request.form.get("name", ""), request.form.get("token", "")):
             return redirect(url_for("uploads.upload_page", lang=lang if lang != "zh" else None))
         message = UI[lang]["login_failed"]
-    return render_template("login.html", ui=UI[lang], lang=lang, message=message), (401 if message else 200)
+    return render_template("login.html", ui=UI[lang], lang=lang, message=message, csrf=auth.csrf_token()), \
+        (401 if message else 200)
 
 
 @bp.post("/logout")
 def logout() -> WerkzeugResponse:
     """End the web session."""
+    auth.check_login_csrf()
     auth.log_out()
     return redirect(url_for("pages.map_page"))
 

@@ -1,0 +1,99 @@
+"""What people do between the parts: export, edit, upload again; edit one site; restart the service."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from sqlalchemy import text
+
+from heshan_map.auth import create_user
+
+from .test_uploads import post_upload
+
+
+@pytest.fixture()
+def token(session) -> str:
+    return create_user(session, "round-trip-editor", "editor")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.mark.parametrize("headers", ["en", "zh"])
+def test_an_export_uploaded_again_changes_nothing(client, token, headers) -> None:
+    exported = client.get(f"/api/export.csv?kind=park,project&headers={headers}").data
+    response = post_upload(client, exported, "export.csv", token)
+    report = response.get_json()
+    assert response.status_code == 200, report["errors"][:3]
+    assert (report["created"], report["updated"]) == (0, 0)
+    assert report["unchanged"] == client.get("/api/features?kind=park,project&limit=1").get_json()["numberMatched"]
+    assert report["unknown_columns"] == []
+
+
+def test_a_status_sheet_without_coordinates_keeps_positions(client, token) -> None:
+    park = client.get("/api/features?kind=park&limit=1").get_json()["features"][0]
+    sheet = f"代码,名称,类型,阶段,镇街\n{park['properties']['code']},{park['properties']['name']},park,started,共和镇\n"
+    report = post_upload(client, sheet.encode("utf-8"), "status.csv", token).get_json()
+    assert report["updated"] == 1, report
+    after = client.get(f"/api/features/{park['id']}").get_json()
+    assert after["geometry"] == park["geometry"]
+    assert after["properties"]["precision"] == park["properties"]["precision"]
+    assert after["properties"]["stage"] == "started"
+
+
+def test_patch_clears_renames_and_moves(client, token, session) -> None:
+    project = client.get("/api/features?kind=project&park=广东(江门)硅能源产业基地鹤山园区&limit=1").get_json()["features"][0]
+    site_id = project["id"]
+    etag = client.get(f"/api/features/{site_id}").headers["ETag"]
+    cleared = client.patch(f"/api/features/{site_id}", headers={**bearer(token), "If-Match": etag},
+                           json={"properties": {"description": None, "code": "NEW-CODE-1"}})
+    assert cleared.status_code == 200, cleared.get_json()
+    assert cleared.get_json()["properties"]["description"] is None
+    assert cleared.get_json()["properties"]["code"] == "NEW-CODE-1"
+    taken = client.get("/api/features?kind=park&limit=1").get_json()["features"][0]["properties"]["code"]
+    conflict = client.patch(f"/api/features/{site_id}", headers={**bearer(token), "If-Match": cleared.headers["ETag"]},
+                            json={"properties": {"code": taken}})
+    assert conflict.status_code == 409
+    moved = client.patch(f"/api/features/{site_id}", headers={**bearer(token), "If-Match": cleared.headers["ETag"]},
+                         json={"geometry": {"type": "Point", "coordinates": [112.93, 22.79]}})
+    assert moved.status_code == 200
+    assert moved.get_json()["properties"]["park"] is None
+    assert moved.get_json()["properties"]["precision"] == "point"
+
+
+def test_post_refuses_an_existing_kind_and_name(client, token) -> None:
+    existing = client.get("/api/features?kind=project&limit=1").get_json()["features"][0]
+    body = {"properties": {"kind": "project", "name": existing["properties"]["name"], "stage": "signed"},
+            "geometry": {"type": "Point", "coordinates": [112.95, 22.76]}}
+    assert client.post("/api/features", json=body, headers=bearer(token)).status_code == 409
+    assert client.get(f"/api/features/{existing['id']}").get_json()["geometry"] == existing["geometry"]
+
+
+def test_api_polygons_are_counter_clockwise(client, session) -> None:
+    session.execute(text("UPDATE sites SET geom = ST_ForcePolygonCW(geom) WHERE kind = 'park'"))
+    for feature in client.get("/api/features?kind=park").get_json()["features"]:
+        ring = feature["geometry"]["coordinates"][0]
+        assert sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:])) > 0
+
+
+def test_kml_descriptions_stay_text_in_google_earth(client, session) -> None:
+    session.execute(text("UPDATE sites SET description = '<img src=x onerror=alert(1)>' WHERE kind = 'park'"))
+    document = ET.fromstring(client.get("/api/export.kml?kind=park").data)
+    descriptions = [node.text for node in document.iter("{http://www.opengis.net/kml/2.2}description")]
+    assert descriptions and all(d == "&lt;img src=x onerror=alert(1)&gt;" for d in descriptions)
+
+
+def test_ogc_items_take_a_six_number_bbox_and_refuse_kind(client) -> None:
+    four = client.get("/ogc/collections/project/items?bbox=112.4,22.4,113.1,22.9").get_json()["numberMatched"]
+    six = client.get("/ogc/collections/project/items?bbox=112.4,22.4,0,113.1,22.9,100").get_json()["numberMatched"]
+    assert four == six > 0
+    assert client.get("/ogc/collections/project/items?kind=park").status_code == 400
+
+
+def test_make_run_seeds_only_an_empty_database(engine) -> None:
+    from .test_cli import run_cli
+
+    result = run_cli("seed", "--if-empty")
+    assert result.returncode == 0, result.stderr
+    assert "not loaded again" in result.stdout
