@@ -40,6 +40,8 @@ class Site(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_by: Mapped[str | None] = mapped_column(Text)
+    created_upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
 
 
 class StageEvent(Base):

@@ -139,7 +139,10 @@ def select_history(session: Session, site_id: int) -> list[dict[str, Any]]:
         UNION ALL
         SELECT 'edit', x.edited_at, x.edited_by, NULL, NULL, NULL, x.upload_id, x.changes, x.action
         FROM site_edits x WHERE x.site_id = :id
-        ORDER BY at, type"""), {"id": site_id}).mappings()
+        UNION ALL
+        SELECT 'edit', s.created_at, s.created_by, NULL, NULL, NULL, s.created_upload_id, '{}'::jsonb, 'create'
+        FROM sites s WHERE s.id = :id
+        ORDER BY at, type, action"""), {"id": site_id}).mappings()
     return [dict(row) for row in rows]
 
 
@@ -367,12 +370,8 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
         ", 'code', s.code, 'geometry', ST_AsGeoJSON(s.geom, 7)::jsonb)"
     params = {"actor": actor, "upload_id": upload_id}
     session.execute(text(f"""
-        INSERT INTO sites (id, code, {fields}, geom)
-        SELECT site_id, code, {", ".join(f"i.{n}" for n in COMPARED_FIELDS)}, geom
-        FROM incoming i WHERE action = 'create'"""))
-    session.execute(text(f"""
-        INSERT INTO site_edits (site_id, action, changes, edited_by, upload_id)
-        SELECT i.site_id, 'create', {new_json}, :actor, :upload_id
+        INSERT INTO sites (id, code, {fields}, geom, created_by, created_upload_id)
+        SELECT site_id, code, {", ".join(f"i.{n}" for n in COMPARED_FIELDS)}, geom, :actor, :upload_id
         FROM incoming i WHERE action = 'create'"""), params)
     session.execute(text(f"""
         INSERT INTO site_edits (site_id, action, changes, edited_by, upload_id)
