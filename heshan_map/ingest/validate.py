@@ -97,6 +97,10 @@ def blank(value: object) -> bool:
 
 def cell_text(value: object) -> str | None:
     """Return a cell as trimmed text, integers without a trailing .0, or None when empty."""
+    if value is None:
+        return None
+    if value.__class__ is str:  # the common case (every CSV cell), checked first
+        return value.strip() or None
     if blank(value):
         return None
     if isinstance(value, float) and value.is_integer():
