@@ -333,18 +333,15 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
             ('started', 2, i.started_on, i.started_precision),
             ('in_production', 3, i.in_production_on, i.in_production_precision)
         ) AS v(stage, rank, reached_on, date_precision)
-        LEFT JOIN site_stage_dates d ON d.site_id = i.site_id
-        LEFT JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM stage_events e
-                           WHERE e.site_id = i.site_id AND e.stage = v.stage) AS known) k ON TRUE
+        -- The latest event of the same stage, found through the (site_id, stage, recorded_at) index.
+        LEFT JOIN LATERAL (SELECT e.reached_on, e.date_precision FROM stage_events e
+                           WHERE e.site_id = i.site_id AND e.stage = v.stage
+                           ORDER BY e.recorded_at DESC, e.id DESC LIMIT 1) last ON TRUE
         WHERE v.rank <= CASE i.stage WHEN 'signed' THEN 1 WHEN 'started' THEN 2 ELSE 3 END
           AND (
-            (v.reached_on IS NOT NULL AND (NOT k.known OR
-                (CASE v.stage WHEN 'signed' THEN d.signed_on WHEN 'started' THEN d.started_on
-                              ELSE d.in_production_on END,
-                 CASE v.stage WHEN 'signed' THEN d.signed_precision WHEN 'started' THEN d.started_precision
-                              ELSE d.in_production_precision END)
-                IS DISTINCT FROM (v.reached_on, v.date_precision)))
-            OR (v.reached_on IS NULL AND v.stage = i.stage AND NOT k.known))"""),
+            (v.reached_on IS NOT NULL AND (last IS NULL OR
+                (last.reached_on, last.date_precision) IS DISTINCT FROM (v.reached_on, v.date_precision)))
+            OR (v.reached_on IS NULL AND v.stage = i.stage AND last IS NULL))"""),
         {"default_date": default_stage_date})
     session.execute(text("UPDATE incoming i SET new_events = true"
                          " FROM (SELECT DISTINCT row_no FROM incoming_events) e WHERE e.row_no = i.row_no"))
@@ -434,12 +431,12 @@ def insert_upload(session: Session, *, user_name: str | None, filename: str, sha
 
 
 def finish_upload(session: Session, upload_id: int, created: int, updated: int, unchanged: int,
-                  report: dict[str, Any]) -> None:
-    """Store an upload's counts and report."""
+                  report: dict[str, Any], crs_used: str | None) -> None:
+    """Store an upload's counts, report and the coordinate system its rows turned out to use."""
     session.execute(text(
         "UPDATE uploads SET created = :created, updated = :updated, unchanged = :unchanged,"
-        " report = CAST(:report AS jsonb) WHERE id = :id"),
-        {"created": created, "updated": updated, "unchanged": unchanged, "id": upload_id,
+        " crs_used = :crs_used, report = CAST(:report AS jsonb) WHERE id = :id"),
+        {"created": created, "updated": updated, "unchanged": unchanged, "id": upload_id, "crs_used": crs_used,
          "report": json.dumps(report, ensure_ascii=False, default=str)})
 
 

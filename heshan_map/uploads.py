@@ -175,7 +175,7 @@ def process_upload(session: Session, request: UploadRequest, progress: Progress 
     report["sites"] = [{"row": row, "action": action, "id": site_id}
                        for row, (action, site_id) in sorted(result.actions.items())][:PREVIEW_LIMIT]
     repository.finish_upload(session, upload_id, result.created, result.updated, result.unchanged,
-                             {key: value for key, value in report.items() if key != "sites"})
+                             {key: value for key, value in report.items() if key != "sites"}, validation.crs_used)
     session.commit()
     tick("done", 3, 3)
     LOGGER.info("upload %s by %s: %s created, %s updated, %s unchanged", upload_id, request.user,
