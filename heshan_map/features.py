@@ -9,12 +9,6 @@ from typing import Any
 from .dates import format_partial_date
 from .vocabulary import KIND_LABELS, PRECISION_LABELS, stage_label
 
-PROPERTY_ORDER = (
-    "id", "code", "kind", "kind_label", "name", "name_en", "stage", "stage_label", "signed_on",
-    "started_on", "in_production_on", "town", "park", "precision", "precision_label", "source",
-    "description", "investment_cny_100m", "industry", "area_ha", "created_at", "updated_at", "version",
-)
-
 
 def plain_number(value: Decimal | float | None) -> float | int | None:
     """Return a database number as a JSON number without trailing zeros."""

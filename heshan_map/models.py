@@ -6,8 +6,8 @@ from decimal import Decimal
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (BigInteger, Date, DateTime, ForeignKey, Integer, Numeric, String, Text,
-                        func)
+from sqlalchemy import (BigInteger, Date, DateTime, ForeignKey, Integer, LargeBinary, Numeric, String,
+                        Text, func)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -117,4 +117,6 @@ class Upload(Base):
     created: Mapped[int] = mapped_column(Integer, server_default="0")
     updated: Mapped[int] = mapped_column(Integer, server_default="0")
     unchanged: Mapped[int] = mapped_column(Integer, server_default="0")
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    encoding: Mapped[str | None] = mapped_column(Text)
     uploaded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
