@@ -47,6 +47,11 @@ def geojson_response(description: str, schema: str) -> dict[str, Any]:
             "content": {"application/geo+json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}
 
 
+def html_response(description: str) -> dict[str, Any]:
+    """Return a response that is an HTML page."""
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
 def json_response(description: str) -> dict[str, Any]:
     """Return a JSON response without a detailed schema."""
     return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
@@ -130,6 +135,30 @@ def build_openapi(server_url: str) -> dict[str, Any]:
                                  "responses": {"200": json_response("alive")}}},
             "/readyz": {"get": {"summary": "Readiness with the database", "operationId": "readyz",
                                 "responses": {"200": json_response("ready"), "503": json_response("not ready")}}},
+            "/": {"get": {"summary": "The layered map page (HTML); the filters select what it shows",
+                          "operationId": "mapPage",
+                          "parameters": FILTERS + [{"name": "off", "in": "query", "schema": {"type": "string"},
+                                                    "description": "layers switched off, kind/stage comma list"}],
+                          "responses": {"200": html_response("the map"), "400": html_response("a bad filter")}}},
+            "/sites/{id}": {"get": {"summary": "A site's page with its history (HTML)", "operationId": "sitePage",
+                                    "parameters": [ID, FILTERS[-1]],
+                                    "responses": {"200": html_response("the site"), "404": html_response("none")}}},
+            "/upload": {"get": {"summary": "The upload page for logged-in editors (HTML)", "operationId": "uploadPage",
+                                "responses": {"200": html_response("the page"),
+                                              "302": {"description": "to /login"},
+                                              "403": html_response("not an editor")}}},
+            "/login": {
+                "get": {"summary": "The login form (HTML)", "operationId": "loginForm",
+                        "responses": {"200": html_response("the form")}},
+                "post": {"summary": "Log in with a user name and API token", "operationId": "login",
+                         "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
+                             "type": "object", "properties": {"name": {"type": "string"}, "token": {"type": "string"},
+                                                              "csrf_token": {"type": "string"}}}}}},
+                         "responses": {"302": {"description": "logged in"}, "401": html_response("wrong"),
+                                       "403": html_response("no CSRF token")}}},
+            "/logout": {"post": {"summary": "Log out", "operationId": "logout",
+                                 "responses": {"302": {"description": "logged out"},
+                                               "403": html_response("no CSRF token")}}},
             "/ogc": {"get": {"summary": "OGC API landing page", "operationId": "ogcLanding",
                              "responses": {"200": json_response("landing page")}}},
             "/ogc/conformance": {"get": {"summary": "Conformance classes", "operationId": "ogcConformance",
