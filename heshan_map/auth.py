@@ -100,11 +100,11 @@ def current_user() -> dict[str, Any] | None:
     return user
 
 
-def check_login_csrf() -> None:
-    """Refuse a login or logout form posted without the page's CSRF token (login CSRF)."""
-    sent = (request.form.get("csrf_token") or "").encode("utf-8")
-    expected = str(web_session.get("csrf", "")).encode("utf-8")
-    if not expected or not hmac.compare_digest(sent, expected):
+def refuse_without_csrf_token() -> None:
+    """Refuse the request unless it carries the web session's CSRF token (header or form field)."""
+    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
+    expected = str(web_session.get("csrf", ""))
+    if not expected or not hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8")):
         raise ServiceError("missing or wrong CSRF token; reload the page / 页面已过期，请刷新", code="csrf_failed",
                            status=403)
 
@@ -113,10 +113,7 @@ def check_csrf() -> None:
     """Refuse a state-changing request made with a web session but without its CSRF token."""
     if request.method in ("GET", "HEAD", "OPTIONS") or g.get("auth_via") != "session":
         return
-    sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
-    expected = web_session.get("csrf", "")
-    if not expected or not hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8")):
-        raise ServiceError("missing or wrong CSRF token; reload the page", code="csrf_failed", status=403)
+    refuse_without_csrf_token()
 
 
 def require_role(role: str) -> Callable[[F], F]:

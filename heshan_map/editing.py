@@ -5,7 +5,6 @@ import json
 import logging
 from typing import Any
 
-from shapely import wkb
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
@@ -13,10 +12,10 @@ from . import repository
 from .dates import today_in_heshan
 from .errors import ServiceError
 from .features import site_properties
-from .geolocate import load_gazetteer
 from .ingest.crs import WGS84
 from .ingest.readers import RawTable
-from .ingest.validate import Options, validate_table
+from .ingest.validate import Options
+from .uploads import check_rows
 
 LOGGER = logging.getLogger(__name__)
 EDITABLE = ("code", "kind", "name", "name_en", "stage", "signed_on", "started_on", "in_production_on", "town",
@@ -50,9 +49,7 @@ def save_feature(session: Session, properties: dict[str, Any], geometry: Any, ac
     """Validate one site like an upload row and write it; return its id. Errors are a 422 with details."""
     table = RawTable(format="api", columns=list(properties), rows=[properties],
                      geometries=[geometry], crs_wkt=None, row_numbers=[1], encoding=None)
-    county = repository.county_geometry_wkb(session)
-    validation = validate_table(table, Options(), load_gazetteer(session), wkb.loads(county) if county else None,
-                                WGS84, default_source=None)
+    validation = check_rows(session, table, Options(), WGS84)
     if validation.errors:
         raise ServiceError("the feature has errors", code="invalid_feature", status=422,
                            details=validation.errors)

@@ -138,6 +138,12 @@ def upsert_and_roll_back(session: Session, records: list[SiteRecord], user: str 
         savepoint.rollback()
 
 
+def check_rows(session: Session, table: RawTable, options: Options, file_crs: CrsSpec | None) -> Validation:
+    """Check a table's rows against the gazetteer and the county boundary stored in the database."""
+    county = repository.county_geometry_wkb(session)
+    return validate_table(table, options, load_gazetteer(session), wkb.loads(county) if county else None, file_crs)
+
+
 def process_upload(session: Session, request: UploadRequest, progress: Progress | None = None) -> UploadOutcome:
     """Validate an upload and, unless it has errors or is a dry run, write it in one transaction."""
     tick = progress or (lambda step, done, total: None)
@@ -145,9 +151,7 @@ def process_upload(session: Session, request: UploadRequest, progress: Progress 
     tick("read", 0, 3)
     table, file_crs = read_upload(request, options)
     tick("validate", 1, 3)
-    county = repository.county_geometry_wkb(session)
-    validation = validate_table(table, options, load_gazetteer(session), wkb.loads(county) if county else None,
-                                file_crs, default_source=None)
+    validation = check_rows(session, table, options, file_crs)
     sha256 = hashlib.sha256(request.data).hexdigest()
     report: dict[str, Any] = {
         "created": 0, "updated": 0, "unchanged": 0, "errors": validation.errors, "notes": validation.notes,

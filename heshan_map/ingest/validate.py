@@ -330,7 +330,7 @@ def check_geometry(geometry: BaseGeometry, kind: str, row_no: int, options: Opti
 
 
 def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, county: BaseGeometry | None,
-                   file_crs: CrsSpec | None, default_source: str) -> Validation:
+                   file_crs: CrsSpec | None) -> Validation:
     """Check every row and convert it to a WGS84 SiteRecord; collect all errors, never stop at one."""
     result = Validation()
     matched, unknown, duplicates = match_columns(table.columns)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
@@ -12,28 +11,10 @@ from ..db import get_session
 from ..errors import InvalidParameter, NotFound, ServiceError
 from ..features import area_feature, history_entry, site_feature
 from ..filters import parse_lang, parse_paging
-from .common import request_filter
+from .common import geojson_response, paging_links, request_filter
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api")
-GEOJSON = "application/geo+json"
-
-
-def geojson_response(body: dict, status: int = 200) -> Response:
-    """Return a body as application/geo+json."""
-    response = jsonify(body)
-    response.mimetype = GEOJSON
-    response.status_code = status
-    return response
-
-
-def page_link(rel: str, limit: int, offset: int) -> dict[str, str]:
-    """Return a link to another page of the current query."""
-    args = [(key, value) for key, value in request.args.items(multi=True) if key not in ("limit", "offset")]
-    args += [("limit", str(limit)), ("offset", str(offset))]
-    return {"rel": rel, "type": GEOJSON, "href": f"{request.base_url}?{urlencode(args)}"}
-
-
 @bp.get("/features")
 def list_features() -> Response:
     """Return the selected sites as a GeoJSON FeatureCollection, one page at a time."""
@@ -44,17 +25,12 @@ def list_features() -> Response:
     session = get_session()
     rows = repository.select_sites(session, selection, limit, offset)
     matched = repository.count_sites(session, selection)
-    links = [page_link("self", limit, offset)]
-    if offset + len(rows) < matched:
-        links.append(page_link("next", limit, offset + limit))
-    if offset > 0:
-        links.append(page_link("prev", limit, max(0, offset - limit)))
     return geojson_response({
         "type": "FeatureCollection",
         "features": [site_feature(row, lang) for row in rows],
         "numberMatched": matched,
         "numberReturned": len(rows),
-        "links": links,
+        "links": paging_links(limit, offset, len(rows), matched),
     })
 
 

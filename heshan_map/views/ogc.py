@@ -4,7 +4,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
@@ -14,11 +13,10 @@ from ..errors import InvalidParameter, NotFound
 from ..features import site_feature
 from ..filters import FILTER_PARAMETERS, Filter, parse_lang, parse_paging
 from ..vocabulary import KIND_LABELS, KINDS
-from .common import request_filter
+from .common import GEOJSON, geojson_response, paging_links, request_filter
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
-GEOJSON = "application/geo+json"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
@@ -39,14 +37,6 @@ def link(href: str, rel: str, media_type: str, title: str | None = None) -> dict
 def absolute(endpoint: str, **values: object) -> str:
     """Return the absolute URL of an endpoint."""
     return url_for(endpoint, _external=True, **values)
-
-
-def geojson(body: dict, status: int = 200) -> Response:
-    """Return a body as application/geo+json."""
-    response = jsonify(body)
-    response.mimetype = GEOJSON
-    response.status_code = status
-    return response
 
 
 # The collection is the kind, so `kind` is not a parameter of its items.
@@ -133,13 +123,6 @@ def collection(kind: str) -> Response:
     return jsonify(collection_document(kind, parse_lang(request.args)))
 
 
-def items_link(kind: str, rel: str, limit: int, offset: int) -> dict[str, str]:
-    """Return a link to a page of the current items query."""
-    args = [(key, value) for key, value in request.args.items(multi=True) if key not in ("limit", "offset")]
-    args += [("limit", str(limit)), ("offset", str(offset))]
-    return link(f"{absolute('ogc.items', kind=kind)}?{urlencode(args)}", rel, GEOJSON)
-
-
 @bp.get("/collections/<kind>/items")
 def items(kind: str) -> Response:
     """Return a page of a collection's features; bbox, datetime and the shared filters select them."""
@@ -151,13 +134,9 @@ def items(kind: str) -> Response:
     session = get_session()
     rows = repository.select_sites(session, selection, limit, offset)
     matched = repository.count_sites(session, selection)
-    links = [items_link(kind, "self", limit, offset),
-             link(absolute("ogc.collection", kind=kind), "collection", "application/json")]
-    if offset + len(rows) < matched:
-        links.append(items_link(kind, "next", limit, offset + limit))
-    if offset > 0:
-        links.append(items_link(kind, "prev", limit, max(0, offset - limit)))
-    return geojson({
+    links = paging_links(limit, offset, len(rows), matched) + [
+        link(absolute("ogc.collection", kind=kind), "collection", "application/json")]
+    return geojson_response({
         "type": "FeatureCollection",
         "features": [site_feature(row, lang) for row in rows],
         "numberMatched": matched,
@@ -179,4 +158,4 @@ def item(kind: str, feature_id: str) -> Response:
     feature = site_feature(row, parse_lang(request.args))
     feature["links"] = [link(absolute("ogc.item", kind=kind, feature_id=feature_id), "self", GEOJSON),
                         link(absolute("ogc.collection", kind=kind), "collection", "application/json")]
-    return geojson(feature)
+    return geojson_response(feature)

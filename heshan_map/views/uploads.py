@@ -60,7 +60,7 @@ def login() -> str | WerkzeugResponse:
     lang = parse_lang(request.args)
     message = None
     if request.method == "POST":
-        auth.check_login_csrf()
+        auth.refuse_without_csrf_token()
         if auth.log_in(request.form.get("name", ""), request.form.get("token", "")):
             return redirect(url_for("uploads.upload_page", lang=lang if lang != "zh" else None))
         message = UI[lang]["login_failed"]
@@ -71,7 +71,7 @@ def login() -> str | WerkzeugResponse:
 @bp.post("/logout")
 def logout() -> WerkzeugResponse:
     """End the web session."""
-    auth.check_login_csrf()
+    auth.refuse_without_csrf_token()
     auth.log_out()
     return redirect(url_for("pages.map_page"))
 
