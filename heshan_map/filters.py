@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Mapping
 
 from .errors import InvalidParameter
@@ -30,7 +30,6 @@ class Filter:
     bbox: tuple[float, float, float, float] | None = None
     reached_from: dt.date | None = None
     reached_to: dt.date | None = None
-    extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     def query_items(self) -> list[tuple[str, str]]:
         """Return the filter as query-string pairs, the inverse of parse_filter."""
@@ -128,7 +127,7 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
 
 def parse_datetime(raw: str) -> tuple[dt.date | None, dt.date | None]:
     """Parse an OGC datetime: an RFC 3339 date or date-time, or an interval a/b with .. for open ends."""
-    def one(part: str, name: str) -> dt.date | None:
+    def one(part: str) -> dt.date | None:
         part = part.strip()
         if part in ("..", ""):
             return None
@@ -141,13 +140,13 @@ def parse_datetime(raw: str) -> tuple[dt.date | None, dt.date | None]:
 
     parts = raw.split("/")
     if len(parts) == 1:
-        value = one(parts[0], "datetime")
+        value = one(parts[0])
         if value is None:
             raise InvalidParameter("datetime", "an instant cannot be '..'")
         return value, value
     if len(parts) != 2:
         raise InvalidParameter("datetime", "expected an instant or an interval start/end")
-    start, end = one(parts[0], "start"), one(parts[1], "end")
+    start, end = one(parts[0]), one(parts[1])
     if start and end and start > end:
         raise InvalidParameter("datetime", "the interval ends before it starts")
     return start, end

@@ -8,7 +8,6 @@ import folium
 from branca.element import MacroElement
 from jinja2 import Template
 
-from .filters import Filter
 from .i18n import UI
 
 LOGGER = logging.getLogger(__name__)
@@ -48,9 +47,9 @@ def add_basemaps(fmap: folium.Map, config: dict[str, Any], lang: str) -> None:
                          overlay=False, control=True).add_to(fmap)
 
 
-def build_map(selection: Filter, lang: str, config: dict[str, Any],
+def build_map(lang: str, config: dict[str, Any],
               bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
-    """Return the map for a filter; the sites themselves are fetched by the page from the API."""
+    """Return the map, fitted to the filter's box or to Heshan; the page fetches the sites from the API."""
     fmap = OfflineMap(location=HESHAN_CENTRE, zoom_start=11, tiles=None, control_scale=True,
                       prefer_canvas=True)
     add_basemaps(fmap, config, lang)

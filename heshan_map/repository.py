@@ -63,32 +63,29 @@ def filter_clause(selection: Filter) -> tuple[str, dict[str, Any]]:
         params["f_to"] = reached_to
         params["f_year_stages"] = list(selection.stages) or None
     if selection.bbox:
-        parts.append("s.geom && ST_MakeEnvelope(:f_minx, :f_miny, :f_maxx, :f_maxy, 4326)"
-                     " AND ST_Intersects(s.geom, ST_MakeEnvelope(:f_minx, :f_miny, :f_maxx, :f_maxy, 4326))")
+        parts.append("ST_Intersects(s.geom, ST_MakeEnvelope(:f_minx, :f_miny, :f_maxx, :f_maxy, 4326))")
         params.update(dict(zip(("f_minx", "f_miny", "f_maxx", "f_maxy"), selection.bbox)))
     return " AND ".join(parts), params
 
 
-def select_sites(session: Session, selection: Filter, limit: int | None = None, offset: int = 0,
-                 precision: int = 7) -> list[dict[str, Any]]:
+def select_sites(session: Session, selection: Filter, limit: int | None = None,
+                 offset: int = 0) -> list[dict[str, Any]]:
     """Return the sites the filter selects, ordered by id, with geometry as GeoJSON text."""
     where, params = filter_clause(selection)
-    params.update({"limit": limit, "offset": offset, "digits": precision})
-    sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), :digits) AS geometry FROM {SITE_FROM}"
+    params.update({"limit": limit, "offset": offset})
+    sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7) AS geometry FROM {SITE_FROM}"
            f" WHERE {where} ORDER BY s.id LIMIT :limit OFFSET :offset")
     return [dict(row) for row in session.execute(text(sql), params).mappings()]
 
 
-def iter_sites(session: Session, selection: Filter, batch: int = 2000,
-               precision: int = 7) -> Iterator[dict[str, Any]]:
+def iter_sites(session: Session, selection: Filter, batch: int = 2000) -> Iterator[dict[str, Any]]:
     """Yield every selected site, fetched in keyset-paged batches to keep memory flat."""
     where, params = filter_clause(selection)
     last_id = 0
     while True:
-        sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), :digits) AS geometry FROM {SITE_FROM}"
+        sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7) AS geometry FROM {SITE_FROM}"
                f" WHERE {where} AND s.id > :after ORDER BY s.id LIMIT :batch")
-        rows = session.execute(text(sql), {**params, "after": last_id, "batch": batch,
-                                           "digits": precision}).mappings().all()
+        rows = session.execute(text(sql), {**params, "after": last_id, "batch": batch}).mappings().all()
         if not rows:
             return
         for row in rows:
@@ -361,26 +358,27 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
     session.execute(text("UPDATE incoming_events e SET site_id = i.site_id FROM incoming i"
                          " WHERE e.row_no = i.row_no AND e.site_id IS NULL"))
     fields = ", ".join(COMPARED_FIELDS)
-    new_json = "jsonb_build_object(" + ", ".join(f"'{n}', i.{n}" for n in COMPARED_FIELDS) + \
-        ", 'code', i.code, 'geometry', ST_AsGeoJSON(i.geom, 7)::jsonb)"
-    old_json = "jsonb_build_object(" + ", ".join(f"'{n}', s.{n}" for n in COMPARED_FIELDS) + \
-        ", 'code', s.code, 'geometry', ST_AsGeoJSON(s.geom, 7)::jsonb)"
+    # The edit records each changed field as [old, new]; the code of a row without one stays the site's.
+    new_json = ("jsonb_build_object(" + ", ".join(f"'{n}', i.{n}" for n in COMPARED_FIELDS)
+                + ", 'code', COALESCE(i.code, s.code), 'geometry', ST_AsGeoJSON(i.geom, 7)::jsonb)")
+    old_json = ("jsonb_build_object(" + ", ".join(f"'{n}', s.{n}" for n in COMPARED_FIELDS)
+                + ", 'code', s.code, 'geometry', ST_AsGeoJSON(s.geom, 7)::jsonb)")
     params = {"actor": actor, "upload_id": upload_id}
     session.execute(text(f"""
         INSERT INTO sites (id, code, {fields}, geom, created_by, created_upload_id)
-        SELECT site_id, code, {", ".join(f"i.{n}" for n in COMPARED_FIELDS)}, geom, :actor, :upload_id
+        SELECT site_id, code, {compared_new}, geom, :actor, :upload_id
         FROM incoming i WHERE action = 'create'"""), params)
     session.execute(text(f"""
         INSERT INTO site_edits (site_id, action, changes, edited_by, upload_id)
         SELECT i.site_id, 'update', (
             SELECT COALESCE(jsonb_object_agg(n.key, jsonb_build_array(o.value, n.value)), '{{}}')
-            FROM jsonb_each({new_json.replace("'code', i.code", "'code', COALESCE(i.code, s.code)")}) n
+            FROM jsonb_each({new_json}) n
             JOIN jsonb_each({old_json}) o USING (key)
             WHERE n.value IS DISTINCT FROM o.value), :actor, :upload_id
         FROM incoming i JOIN sites s ON s.id = i.site_id WHERE i.action = 'update'"""),
         params)
     session.execute(text(f"""
-        UPDATE sites s SET ({fields}, geom) = ({", ".join(f"i.{n}" for n in COMPARED_FIELDS)}, i.geom),
+        UPDATE sites s SET ({fields}, geom) = ({compared_new}, i.geom),
             code = COALESCE(i.code, s.code), updated_at = now(), version = s.version + 1
         FROM incoming i WHERE i.site_id = s.id AND i.action = 'update'"""))
     session.execute(text("""

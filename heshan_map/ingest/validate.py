@@ -7,7 +7,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import shapely
@@ -58,7 +58,6 @@ class Validation:
     notes: list[dict[str, Any]] = field(default_factory=list)
     crs_used: str | None = None
     unknown_columns: list[str] = field(default_factory=list)
-    position_columns: dict[int, str] = field(default_factory=dict)
 
     def error(self, row: int | None, column: str | None, message: str) -> None:
         """Record an error of a row and column."""
@@ -129,11 +128,10 @@ def parse_number(value: object, column: str, factor: float = 1.0) -> float | Non
 class RowReader:
     """Read the fields of one row through the column mapping."""
 
-    def __init__(self, row: dict[str, object], matched: dict[str, ColumnMatch]) -> None:
+    def __init__(self, row: dict[str, object], matched: dict[str, ColumnMatch], headers: dict[str, str]) -> None:
         self.row = row
         self.matched = matched
-        # Looked up once per row instead of once per cell read.
-        self.headers = {name: match.header for name, match in matched.items()}
+        self.headers = headers  # field -> the file's header, made once per table
 
     def header(self, field_name: str) -> str:
         """Return the header of a field, or the field name when the file has no such column."""
@@ -242,15 +240,6 @@ def position_columns_of(reader: RowReader, file_geometry: BaseGeometry | None) -
     return "geometry"
 
 
-@dataclass
-class PendingPosition:
-    """A row waiting for its geometry: lon/lat to convert in one batch, or a geometry already made."""
-
-    index: int
-    lonlat: tuple[float, float] | None = None
-    geometry: BaseGeometry | None = None
-
-
 def read_position(reader: RowReader, row_no: int, file_geometry: BaseGeometry | None, options: Options,
                   file_crs: CrsSpec | None, result: Validation) -> tuple[tuple[float, float] | None,
                                                                        BaseGeometry | None, str]:
@@ -345,25 +334,25 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
     seen_codes: dict[str, int] = {}
     seen_names: dict[tuple[str, str], int] = {}
     latest_date = today_in_heshan() + dt.timedelta(days=366)
+    headers = {name: match.header for name, match in matched.items()}
     for index, row in enumerate(table.rows):
         row_no = table.row_numbers[index]
-        reader = RowReader(row, matched)
+        reader = RowReader(row, matched, headers)
         problems: list[RowError] = []
         values: dict[str, Any] = {}
         for name, read in (("name", lambda: reader.text("name")), ("kind", lambda: read_kind(reader, options)),
                            ("stage", lambda: read_stage(reader, options)), ("town", lambda: read_town(reader)),
-                           ("investment", lambda: reader.number("investment_cny_100m")),
-                           ("area", lambda: reader.number("area_ha"))):
+                           ("investment_cny_100m", lambda: reader.number("investment_cny_100m")),
+                           ("area_ha", lambda: reader.number("area_ha"))):
             try:
                 values[name] = read()
             except RowError as error:
                 problems.append(error)
         if not values.get("name"):
             problems.append(RowError(reader.header("name"), "缺少名称 / name missing"))
-        for field_name in ("investment", "area"):
+        for field_name in ("investment_cny_100m", "area_ha"):
             if values.get(field_name) is not None and values[field_name] < 0:
-                problems.append(RowError(reader.header(f"{field_name}_cny_100m" if field_name == "investment"
-                                                       else "area_ha"), "must not be negative"))
+                problems.append(RowError(reader.header(field_name), "不能为负数 / must not be negative"))
         stage_dates: dict[str, PartialDate] = {}
         if "stage" in values:
             try:
@@ -391,7 +380,6 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
         lonlat, geometry, precision = None, None, "town"
         placed_by_name = False
         file_geometry = table.geometries[index] if table.geometries else None
-        result.position_columns[row_no] = position_columns_of(reader, file_geometry)
         try:
             lonlat, geometry, precision = read_position(
                 reader, row_no, file_geometry, options, file_crs, result)
@@ -422,13 +410,20 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
             precision=precision_text or precision, geometry=geometry or PENDING_POSITION, code=code,
             name_en=reader.text("name_en"), town=values.get("town"), park=reader.text("park"),
             source=reader.text("source"), description=reader.text("description"),
-            investment_cny_100m=values.get("investment"), industry=reader.text("industry"),
-            area_ha=values.get("area"), attributes=attributes, stage_dates=stage_dates,
+            investment_cny_100m=values.get("investment_cny_100m"), industry=reader.text("industry"),
+            area_ha=values.get("area_ha"), attributes=attributes, stage_dates=stage_dates,
             keep_geometry=placed_by_name)
         pending.append((record, lonlat))
     convert_lonlat(pending, options.crs or file_crs or WGS84)
     result.records = [record for record, _ in pending]
-    check_inside_county(result.records, county, result)
+    index_of_row = {row_no: index for index, row_no in enumerate(table.row_numbers)}
+
+    def position_columns(row_no: int) -> str:
+        index = index_of_row[row_no]
+        reader = RowReader(table.rows[index], matched, headers)
+        return position_columns_of(reader, table.geometries[index] if table.geometries else None)
+
+    check_inside_county(result.records, county, result, position_columns)
     return result
 
 
@@ -446,17 +441,17 @@ def convert_lonlat(pending: list[tuple[SiteRecord, tuple[float, float] | None]],
         record.geometry = point
 
 
-def check_inside_county(records: list[SiteRecord], county: BaseGeometry | None, result: Validation) -> None:
+def check_inside_county(records: list[SiteRecord], county: BaseGeometry | None, result: Validation,
+                        column_of: Callable[[int], str]) -> None:
     """Refuse every record whose geometry is not wholly inside Heshan."""
     if county is None or not records:
         return
     shapely.prepare(county)
     geometries = np.array([record.geometry for record in records], dtype=object)
     inside = shapely.covers(county, geometries)
-    outside = {id(record) for record, ok in zip(records, inside) if not ok}
-    for record in records:
-        if id(record) in outside:
+    for record, ok in zip(records, inside):
+        if not ok:
             x, y = record.geometry.representative_point().coords[0]
-            result.error(record.row, result.position_columns.get(record.row, "geometry"),
+            result.error(record.row, column_of(record.row),
                          f"位置不在鹤山市内 / outside Heshan ({x:.5f}, {y:.5f} in WGS84)")
-    records[:] = [record for record in records if id(record) not in outside]
+    records[:] = [record for record, ok in zip(records, inside) if ok]

@@ -11,7 +11,7 @@ from ..db import get_session
 from ..errors import InvalidParameter, NotFound, ServiceError
 from ..features import area_feature, history_entry, site_feature
 from ..filters import parse_lang, parse_paging
-from .common import geojson_response, paging_links, request_filter
+from .common import feature_page, geojson_response, request_filter
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -22,16 +22,7 @@ def list_features() -> Response:
     lang = parse_lang(request.args)
     limit, offset = parse_paging(request.args, current_app.config["API_DEFAULT_LIMIT"],
                                  current_app.config["API_MAX_LIMIT"])
-    session = get_session()
-    rows = repository.select_sites(session, selection, limit, offset)
-    matched = repository.count_sites(session, selection)
-    return geojson_response({
-        "type": "FeatureCollection",
-        "features": [site_feature(row, lang) for row in rows],
-        "numberMatched": matched,
-        "numberReturned": len(rows),
-        "links": paging_links(limit, offset, len(rows), matched),
-    })
+    return geojson_response(feature_page(selection, lang, limit, offset))
 
 
 def site_etag(row: dict) -> str:
@@ -47,24 +38,26 @@ def load_site(site_id: int) -> dict:
     return row
 
 
+def feature_response(site_id: int, status: int = 200) -> Response:
+    """Return a site as a GeoJSON Feature with its ETag."""
+    row = load_site(site_id)
+    response = geojson_response(site_feature(row, parse_lang(request.args)), status)
+    response.set_etag(site_etag(row))
+    return response
+
+
 @bp.get("/features/<int:site_id>")
 def get_feature(site_id: int) -> Response:
     """Return one site as a GeoJSON Feature with an ETag."""
-    row = load_site(site_id)
-    response = geojson_response(site_feature(row, parse_lang(request.args)))
-    response.set_etag(site_etag(row))
-    return response.make_conditional(request)
+    return feature_response(site_id).make_conditional(request)
 
 
 @bp.post("/features")
 @auth.require_role("editor")
 def create_feature() -> Response:
     """Create a site from a GeoJSON Feature (editor)."""
-    user = auth.current_user()
-    site_id = editing.create_feature(get_session(), request.get_json(silent=True), user["name"] if user else "api")
-    row = load_site(site_id)
-    response = geojson_response(site_feature(row, parse_lang(request.args)), 201)
-    response.set_etag(site_etag(row))
+    site_id = editing.create_feature(get_session(), request.get_json(silent=True), auth.current_user()["name"])
+    response = feature_response(site_id, 201)
     response.headers["Location"] = url_for("api.get_feature", site_id=site_id)
     return response
 
@@ -79,12 +72,8 @@ def update_feature(site_id: int) -> Response:
     if not request.if_match.contains(site_etag(row)):
         raise ServiceError("the feature changed since you read it; GET it again", code="precondition_failed",
                            status=412)
-    user = auth.current_user()
-    editing.update_feature(get_session(), row, request.get_json(silent=True), user["name"] if user else "api")
-    row = load_site(site_id)
-    response = geojson_response(site_feature(row, parse_lang(request.args)))
-    response.set_etag(site_etag(row))
-    return response
+    editing.update_feature(get_session(), row, request.get_json(silent=True), auth.current_user()["name"])
+    return feature_response(site_id)
 
 
 @bp.get("/features/<int:site_id>/history")

@@ -1,4 +1,4 @@
-"""Request parsing shared by the views."""
+"""Request parsing and response building shared by the views."""
 from __future__ import annotations
 
 from urllib.parse import urlencode
@@ -7,6 +7,7 @@ from flask import Response, jsonify, request
 
 from .. import repository
 from ..db import get_session
+from ..features import site_feature
 from ..filters import Filter, check_parks, parse_filter
 
 
@@ -27,6 +28,20 @@ def geojson_response(body: dict, status: int = 200) -> Response:
     response.mimetype = GEOJSON
     response.status_code = status
     return response
+
+
+def feature_page(selection: Filter, lang: str, limit: int, offset: int) -> dict:
+    """Return one page of the selected sites as a FeatureCollection with counts and paging links."""
+    session = get_session()
+    rows = repository.select_sites(session, selection, limit, offset)
+    matched = repository.count_sites(session, selection)
+    return {
+        "type": "FeatureCollection",
+        "features": [site_feature(row, lang) for row in rows],
+        "numberMatched": matched,
+        "numberReturned": len(rows),
+        "links": paging_links(limit, offset, len(rows), matched),
+    }
 
 
 def paging_links(limit: int, offset: int, returned: int, matched: int) -> list[dict[str, str]]:

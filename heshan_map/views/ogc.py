@@ -13,7 +13,7 @@ from ..errors import InvalidParameter, NotFound
 from ..features import site_feature
 from ..filters import FILTER_PARAMETERS, Filter, parse_lang, parse_paging
 from ..vocabulary import KIND_LABELS, KINDS
-from .common import GEOJSON, geojson_response, paging_links, request_filter
+from .common import GEOJSON, feature_page, geojson_response, request_filter
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -131,19 +131,10 @@ def items(kind: str) -> Response:
     selection = dataclasses.replace(request_filter(), kinds=(kind,))
     lang = parse_lang(request.args)
     limit, offset = parse_paging(request.args, OGC_DEFAULT_LIMIT, current_app.config["API_MAX_LIMIT"])
-    session = get_session()
-    rows = repository.select_sites(session, selection, limit, offset)
-    matched = repository.count_sites(session, selection)
-    links = paging_links(limit, offset, len(rows), matched) + [
-        link(absolute("ogc.collection", kind=kind), "collection", "application/json")]
-    return geojson_response({
-        "type": "FeatureCollection",
-        "features": [site_feature(row, lang) for row in rows],
-        "numberMatched": matched,
-        "numberReturned": len(rows),
-        "timeStamp": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "links": links,
-    })
+    page = feature_page(selection, lang, limit, offset)
+    page["timeStamp"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    page["links"].append(link(absolute("ogc.collection", kind=kind), "collection", "application/json"))
+    return geojson_response(page)
 
 
 @bp.get("/collections/<kind>/items/<feature_id>")

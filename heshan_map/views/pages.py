@@ -28,7 +28,7 @@ def map_page() -> str:
     lang = parse_lang(request.args)
     session = get_session()
     counts = repository.count_by_kind_and_stage(session, selection)
-    fmap = mapview.build_map(selection, lang, current_app.config, selection.bbox)
+    fmap = mapview.build_map(lang, current_app.config, selection.bbox)
     query = selection.query_items() + ([("lang", lang)] if lang != "zh" else [])
     other_lang = [(k, v) for k, v in query if k != "lang"] + ([] if lang == "en" else [("lang", "en")])
     page_config = {
@@ -51,7 +51,7 @@ def map_page() -> str:
         kinds=KINDS, stages=STAGES, towns=TOWNS, parks=repository.park_names(session),
         kind_labels=KIND_LABELS[lang], stage_labels=STAGE_LABELS[lang], stage_colours=STAGE_COLOURS,
         map_parts=mapview.render_map_parts(fmap), page_config=page_config,
-        other_lang_url="/?" + urlencode(other_lang), query_string=urlencode(query),
+        other_lang_url="/?" + urlencode(other_lang),
         export_query=urlencode(query + ([("headers", "zh")] if lang == "zh" else [])),
         export_formats=[("geojson", "GeoJSON"), ("csv", "CSV"), ("xlsx", "Excel"), ("gpkg", "GeoPackage"),
                         ("kml", "KML"), ("shp.zip", "Shapefile")],

@@ -35,7 +35,7 @@ def create_upload() -> tuple[Response, int]:
         raise InvalidParameter("file", "send the file as multipart/form-data field 'file'")
     user = auth.current_user()
     outcome = uploads.process_upload(get_session(), uploads.UploadRequest(
-        data=upload.read(), filename=upload.filename, user=user["name"] if user else None,
+        data=upload.read(), filename=upload.filename, user=user["name"],
         kind=(request.form.get("kind") or request.args.get("kind") or None),
         crs=(request.form.get("crs") or request.args.get("crs") or None),
         stage=(request.form.get("stage") or request.args.get("stage") or None),
