@@ -10,7 +10,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from . import db
+from .auth import ROLES
 from .errors import ServiceError
+from .vocabulary import EXPORT_FORMATS, KINDS, STAGES
 
 LOGGER = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ users_cli = AppGroup("users", help="User and token commands.")
 
 @users_cli.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["viewer", "editor", "admin"]), required=True)
+@click.option("--role", type=click.Choice(ROLES), required=True)
 @friendly_errors
 def users_create(name: str, role: str) -> None:
     """Create a user and print its API token, alone on the last line."""
@@ -93,10 +95,10 @@ def users_create(name: str, role: str) -> None:
 
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", type=click.Choice(["park", "project", "land_plot", "green_site"]), default=None,
+@click.option("--kind", type=click.Choice(KINDS), default=None,
               help="kind of every row (else the file's kind column)")
 @click.option("--crs", default=None, help="EPSG:<code>, GCJ-02 or BD-09 (default: the file's own, or EPSG:4326)")
-@click.option("--stage", type=click.Choice(["signed", "started", "in_production"]), default=None,
+@click.option("--stage", type=click.Choice(STAGES), default=None,
               help="stage of rows that give none")
 @click.option("--dry-run", is_flag=True, help="check and report; write nothing")
 @click.option("--repair", is_flag=True, help="repair invalid polygons (reported)")
@@ -141,7 +143,7 @@ def import_command(path: str, kind: str | None, crs: str | None, stage: str | No
 
 
 @click.command("export")
-@click.option("--format", "fmt", required=True, type=click.Choice(["geojson", "csv", "xlsx", "gpkg", "kml", "shp.zip"]))
+@click.option("--format", "fmt", required=True, type=click.Choice(EXPORT_FORMATS))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, writable=True))
 @click.option("--kind", default=None, help="comma list: park,project,land_plot,green_site")
 @click.option("--stage", default=None, help="comma list: signed,started,in_production")

@@ -33,6 +33,7 @@ from .vocabulary import KIND_LABELS, PRECISION_LABELS, STAGE_LABELS
 
 LOGGER = logging.getLogger(__name__)
 
+# Media type and file extension of each format in vocabulary.EXPORT_FORMATS.
 FORMATS: dict[str, tuple[str, str]] = {
     "geojson": ("application/geo+json", "geojson"),
     "csv": ("text/csv; charset=utf-8", "csv"),

@@ -10,7 +10,6 @@ from shapely.geometry import Point, shape
 from sqlalchemy.orm import Session
 
 from . import repository
-from .filters import Filter
 from .vocabulary import TOWNS as TOWN_NAMES
 
 LOGGER = logging.getLogger(__name__)
@@ -57,11 +56,11 @@ def lookup(table: dict[str, Place], name: str) -> Place | None:
 def load_gazetteer(session: Session) -> Gazetteer:
     """Build the gazetteer from the park sites in the database and the reference places file."""
     # A park known only to its town places the sites in it no better than that.
-    town_only = {row["name"] for row in
-                 repository.select_sites(session, Filter(kinds=("park",), precisions=("town",)))}
+    park_rows = repository.select_park_points(session)
+    town_only = {row["name"] for row in park_rows if row["precision"] == "town"}
     parks = {row["name"]: Place(row["name"], row["point"], "town" if row["name"] in town_only else "approximate",
                                 row["town"])
-             for row in repository.select_park_points(session)}
+             for row in park_rows}
     villages: dict[str, Place] = {}
     towns: dict[str, Place] = {}
     with PLACES_FILE.open(encoding="utf-8") as handle:

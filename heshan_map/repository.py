@@ -396,13 +396,14 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
 
 
 def select_park_points(session: Session) -> list[dict[str, Any]]:
-    """Return each park's name, town and a point inside it (for placing sites by park name)."""
+    """Return each park's name, town, precision and a point inside it (for placing sites by park name)."""
     from shapely import wkb
 
     rows = session.execute(text(
-        "SELECT name, town, ST_AsBinary(ST_PointOnSurface(geom)) AS point FROM sites WHERE kind = 'park'"
-        " ORDER BY id")).mappings()
-    return [{"name": row["name"], "town": row["town"], "point": wkb.loads(bytes(row["point"]))} for row in rows]
+        "SELECT name, town, precision, ST_AsBinary(ST_PointOnSurface(geom)) AS point FROM sites"
+        " WHERE kind = 'park' ORDER BY id")).mappings()
+    return [{"name": row["name"], "town": row["town"], "precision": row["precision"],
+             "point": wkb.loads(bytes(row["point"]))} for row in rows]
 
 
 def county_geometry_wkb(session: Session) -> bytes | None:

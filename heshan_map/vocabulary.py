@@ -7,6 +7,7 @@ PRECISIONS: tuple[str, ...] = ("surveyed", "point", "approximate", "town")
 TOWNS: tuple[str, ...] = (
     "沙坪街道", "龙口镇", "雅瑶镇", "古劳镇", "桃源镇", "鹤城镇", "共和镇", "址山镇", "宅梧镇", "双合镇",
 )
+EXPORT_FORMATS: tuple[str, ...] = ("geojson", "csv", "xlsx", "gpkg", "kml", "shp.zip")
 STAGE_DATE_FIELDS: dict[str, str] = {
     "signed": "signed_on", "started": "started_on", "in_production": "in_production_on",
 }
