@@ -24,30 +24,30 @@ def make_engine(url: str) -> Engine:
                          connect_args={"connect_timeout": 5})
 
 
-def describe_url(url: str) -> str:
-    """Return the URL without its password, for messages."""
-    return make_url(url).render_as_string(hide_password=True)
+def postgis_state(engine: Engine) -> tuple[bool, bool]:
+    """Return (installed in the database, available to install); one clear sentence if it cannot connect."""
+    try:
+        with engine.connect() as connection:
+            installed, available = connection.execute(text(
+                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'postgis'),"
+                " EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis')")).one()
+    except OperationalError as error:
+        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
+        raise DatabaseUnavailable(
+            f"Cannot connect to the database at {engine.url.render_as_string(hide_password=True)} ({reason}); "
+            "start PostgreSQL or set DATABASE_URL to a reachable PostGIS database (make run does both).") from None
+    return installed, available
 
 
 def check_database(engine: Engine) -> None:
     """Raise DatabaseUnavailable with one clear sentence when the database cannot serve."""
-    where = describe_url(str(engine.url.render_as_string(hide_password=False)))
-    try:
-        with engine.connect() as connection:
-            has_postgis = connection.execute(
-                text("SELECT count(*) FROM pg_extension WHERE extname = 'postgis'")).scalar_one()
-            available = connection.execute(
-                text("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")).scalar_one()
-    except OperationalError as error:
-        reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
-        raise DatabaseUnavailable(
-            f"Cannot connect to the database at {where} ({reason}); start PostgreSQL or set "
-            "DATABASE_URL to a reachable PostGIS database (make run does both).") from None
-    if not has_postgis:
+    installed, available = postgis_state(engine)
+    if not installed:
         hint = ("run `heshan-map db upgrade`, which creates the postgis extension"
                 if available else "install PostGIS (apt-get install postgresql-15-postgis-3) and run "
                 "`heshan-map db upgrade`")
-        raise DatabaseUnavailable(f"The database at {where} has no PostGIS extension; {hint}.")
+        raise DatabaseUnavailable(f"The database at {engine.url.render_as_string(hide_password=True)} "
+                                  f"has no PostGIS extension; {hint}.")
 
 
 def recreate_database(url: str) -> None:
@@ -72,14 +72,8 @@ def alembic_config(url: str) -> Config:
 
 def upgrade_database(engine: Engine) -> None:
     """Apply every migration to the database, creating PostGIS when it is available."""
-    try:
-        with engine.connect() as connection:
-            available = connection.execute(
-                text("SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'")).scalar_one()
-    except OperationalError:
-        check_database(engine)
-        raise
-    if not available:
+    installed, available = postgis_state(engine)
+    if not (installed or available):
         check_database(engine)
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:

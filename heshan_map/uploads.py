@@ -88,7 +88,7 @@ def read_upload(request: UploadRequest, options: Options) -> tuple[RawTable, Crs
             options.kind = options.kind or "land_plot"
             options.default_stage = options.default_stage or "signed"
             return land_report_table(report, request.filename), report.crs
-        table = read_table(request.data, request.filename)
+        table = read_table(request.data, request.filename, fmt=fmt)
     except UnsafeFile as error:
         raise ServiceError(str(error), code="unsafe_file", status=error.status) from None
     except LandReportError as error:

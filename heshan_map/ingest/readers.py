@@ -58,10 +58,13 @@ class NotATable(ValueError):
         self.format = fmt
 
 
-def read_table(data: bytes, filename: str, limits: Limits | None = None) -> RawTable:
-    """Read an uploaded file into a RawTable after checking it is safe and is what its name says."""
+def read_table(data: bytes, filename: str, limits: Limits | None = None, fmt: str | None = None) -> RawTable:
+    """Read an uploaded file into a RawTable after checking it is safe and is what its name says.
+
+    `fmt` is the format sniff_format already found for these bytes, so they are not sniffed twice.
+    """
     limits = limits or Limits()
-    fmt = sniff_format(data, filename)
+    fmt = fmt or sniff_format(data, filename)
     readers: dict[str, Callable[[bytes, Limits], RawTable]] = {
         "csv": read_csv, "xlsx": read_xlsx, "geojson": read_geojson, "kml": read_kml,
         "shapefile_zip": read_shapefile_zip, "gpkg": read_gpkg,
