@@ -6,11 +6,10 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from ..errors import NotFound
-from ..features import history_entry, site_properties
-
 from .. import mapview, repository
 from ..db import get_session
+from ..errors import NotFound
+from ..features import history_entry, site_properties
 from ..filters import parse_lang
 from ..i18n import UI
 from ..vocabulary import (KIND_LABELS, KINDS, PRECISION_LABELS, STAGE_COLOURS, STAGE_LABELS, STAGES,
