@@ -33,9 +33,41 @@ def secret_key() -> str:
     return path.read_text(encoding="ascii").strip()
 
 
+# Bounds on the work one request may cause (issue 8). Each can be set by an environment variable
+# of the same name; the README's configuration table lists them.
+LIMIT_DEFAULTS: dict[str, int] = {
+    "MAX_UPLOAD_ROWS": 200_000,          # rows or features in one upload
+    "MAX_UPLOAD_COLUMNS": 500,           # columns (fields) in one upload
+    "MAX_FILE_VERTICES": 5_000_000,      # coordinates in all geometries of one upload
+    "MAX_GEOMETRY_VERTICES": 100_000,    # coordinates in one geometry (upload or API)
+    "MAX_NAME_CHARS": 300,               # name, name_en
+    "MAX_CODE_CHARS": 100,               # code
+    "MAX_TEXT_CHARS": 10_000,            # description, source, industry and other free text
+    "MAX_ATTRIBUTE_CHARS": 2_000,        # one kept attribute value (unknown column)
+    "MAX_JSON_DEPTH": 32,                # nesting of a JSON request body
+    "STATEMENT_TIMEOUT_MS": 60_000,      # one SQL statement
+    "UPLOAD_BUDGET_S": 600,              # wall clock of one upload, reading to commit
+    "EXPORT_BUDGET_S": 600,              # wall clock of one export
+    "EXPORTS_PER_CLIENT": 2,             # exports one client address may run at once
+    "EXPORTS_TOTAL": 4,                  # exports one worker process runs at once
+    "POOL_TIMEOUT_S": 3,                 # wait for a database connection before answering 503
+    "RETRY_AFTER_S": 5,                  # Retry-After of a 429 or 503
+}
+
+
+def limit_settings() -> dict[str, int]:
+    """Return the request limits, each overridable by the environment variable of its name."""
+    return {name: int(os.environ.get(name, str(default))) for name, default in LIMIT_DEFAULTS.items()}
+
+
 def load_config() -> dict[str, object]:
     """Read the service settings from the environment."""
     return {
+        **limit_settings(),
+        # Behind HTTPS the session cookie is sent only over HTTPS.
+        "SESSION_COOKIE_SECURE": os.environ.get("BEHIND_HTTPS", "").lower() in ("1", "true", "yes"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
         "DATABASE_URL": normalise_database_url(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL)),
         "SECRET_KEY": secret_key(),
         "TIANDITU_KEY": os.environ.get("TIANDITU_KEY", ""),
