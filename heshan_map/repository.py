@@ -239,6 +239,20 @@ OPTIONAL_FIELDS = ("name_en", "town", "park", "source", "description", "investme
                    "area_ha")
 
 
+# One constant key: every transaction that creates or changes sites takes it first (see lock_site_writes).
+SITE_WRITE_LOCK_KEY = 7_305_120_417
+
+
+def lock_site_writes(session: Session) -> None:
+    """Wait for other site writes to finish and hold their lock until this transaction ends.
+
+    Rows without a code are matched by kind and name, which no unique index can guard, and two
+    coded uploads would collide on sites.code: so site writes are serialised by one
+    transaction-scoped advisory lock, and the second writer sees what the first committed.
+    """
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SITE_WRITE_LOCK_KEY})
+
+
 def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | None,
                  upload_id: int | None = None, default_stage_date: dt.date | None = None,
                  default_source: str | None = None) -> UpsertResult:
@@ -247,6 +261,7 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
     An optional field the record leaves empty keeps the site's current value (a file without an
     investment column does not erase investments).
     """
+    lock_site_writes(session)
     session.execute(text("""
         CREATE TEMP TABLE incoming (
             row_no integer, code text, kind text, name text, name_en text, stage text, town text,
