@@ -11,8 +11,8 @@ LOGGER = logging.getLogger(__name__)
 CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
-# Loggers whose handlers other servers set up: gunicorn's, and Flask's default handler on the app logger.
-SERVER_LOGGERS = ("", "gunicorn.error", "gunicorn.access", "heshan_map")
+# Loggers whose handlers a server may have set up before create_app: root, gunicorn, werkzeug, the app.
+SERVER_LOGGERS = ("", "gunicorn.error", "gunicorn.access", "werkzeug", "heshan_map")
 
 
 def escape_control(text: str) -> str:

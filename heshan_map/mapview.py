@@ -63,12 +63,9 @@ def build_map(lang: str, config: dict[str, Any],
 
 
 def render_map_parts(fmap: folium.Map, nonce: str | None = None) -> dict[str, str]:
-    """Render the map into the header, body and script parts a page template places.
-
-    folium's header holds inline scripts of its own: each gets the request's CSP nonce (the template
-    gives it to the script part).
-    """
+    """Render the map into the header, body and script parts a page template places, nonces on inline scripts."""
     root = fmap.get_root()
     root.render()
+    # folium's header holds inline scripts of its own; the template puts the nonce on the script part.
     header = add_nonce(root.header.render(), nonce or csp_nonce())
     return {"header": header, "html": root.html.render(), "script": root.script.render()}

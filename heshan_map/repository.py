@@ -239,17 +239,14 @@ OPTIONAL_FIELDS = ("name_en", "town", "park", "source", "description", "investme
                    "area_ha")
 
 
-# One constant key: every transaction that creates or changes sites takes it first (see lock_site_writes).
+# Rows without a code are matched by kind and name, which no unique index guards, and twin coded uploads
+# would collide on sites.code: every transaction that writes sites first takes this one advisory lock,
+# so the second writer waits and then sees what the first committed.
 SITE_WRITE_LOCK_KEY = 7_305_120_417
 
 
 def lock_site_writes(session: Session) -> None:
-    """Wait for other site writes to finish and hold their lock until this transaction ends.
-
-    Rows without a code are matched by kind and name, which no unique index can guard, and two
-    coded uploads would collide on sites.code: so site writes are serialised by one
-    transaction-scoped advisory lock, and the second writer sees what the first committed.
-    """
+    """Wait for other site writes to commit, and hold the site-write lock until this transaction ends."""
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SITE_WRITE_LOCK_KEY})
 
 
