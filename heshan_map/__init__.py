@@ -11,7 +11,7 @@ LOGGER = logging.getLogger(__name__)
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the application: configuration, database, blueprints, error handlers, CLI."""
-    from . import cli, db, errors
+    from . import cli, db, errors, logsafe, security
     from .config import load_config
     from .views import api, export, health, ogc, openapi, pages, uploads
 
@@ -25,4 +25,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     for blueprint in (health.bp, api.bp, export.bp, ogc.bp, openapi.bp, pages.bp, uploads.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    security.init_app(app)
+    logsafe.install_on_server_loggers()
     return app

@@ -9,7 +9,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from . import db
+from . import db, logsafe
 from .auth import ROLES
 from .errors import ServiceError
 from .vocabulary import EXPORT_FORMATS, KINDS, STAGES
@@ -201,6 +201,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("timeout", 300)
             self.cfg.set("accesslog", "-")
+            self.cfg.set("logger_class", logsafe.gunicorn_logger_class())
 
         def load(self) -> Flask:
             return app
@@ -219,6 +220,6 @@ def main() -> None:
     """Run the heshan-map command line."""
     from . import create_app
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    logsafe.configure_logging(logging.INFO)
     FlaskGroup(create_app=create_app, add_version_option=False, load_dotenv=False,
                help="Heshan project map (鹤山市项目建设一张图).")(prog_name="heshan-map")

@@ -65,6 +65,7 @@ def save_feature(session: Session, properties: dict[str, Any], geometry: Any, ac
 
 def create_feature(session: Session, body: Any, actor: str) -> int:
     """Create a site from a Feature; refuse a code that is already used."""
+    repository.lock_site_writes(session)  # held to the commit: a twin request sees this site and gets 409
     properties, geometry = read_feature_body(body)
     code = properties.get("code")
     if code and repository.site_id_for_code(session, str(code)) is not None:

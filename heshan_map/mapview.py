@@ -9,6 +9,7 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from .i18n import UI
+from .security import add_nonce, csp_nonce
 
 LOGGER = logging.getLogger(__name__)
 HESHAN_CENTRE = (22.68, 112.78)
@@ -61,8 +62,10 @@ def build_map(lang: str, config: dict[str, Any],
     return fmap
 
 
-def render_map_parts(fmap: folium.Map) -> dict[str, str]:
-    """Render the map into the header, body and script parts a page template places."""
+def render_map_parts(fmap: folium.Map, nonce: str | None = None) -> dict[str, str]:
+    """Render the map into the header, body and script parts a page template places, nonces on inline scripts."""
     root = fmap.get_root()
     root.render()
-    return {"header": root.header.render(), "html": root.html.render(), "script": root.script.render()}
+    # folium's header holds inline scripts of its own; the template puts the nonce on the script part.
+    header = add_nonce(root.header.render(), nonce or csp_nonce())
+    return {"header": header, "html": root.html.render(), "script": root.script.render()}

@@ -239,6 +239,17 @@ OPTIONAL_FIELDS = ("name_en", "town", "park", "source", "description", "investme
                    "area_ha")
 
 
+# Rows without a code are matched by kind and name, which no unique index guards, and twin coded uploads
+# would collide on sites.code: every transaction that writes sites first takes this one advisory lock,
+# so the second writer waits and then sees what the first committed.
+SITE_WRITE_LOCK_KEY = 7_305_120_417
+
+
+def lock_site_writes(session: Session) -> None:
+    """Wait for other site writes to commit, and hold the site-write lock until this transaction ends."""
+    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SITE_WRITE_LOCK_KEY})
+
+
 def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | None,
                  upload_id: int | None = None, default_stage_date: dt.date | None = None,
                  default_source: str | None = None) -> UpsertResult:
@@ -247,6 +258,7 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
     An optional field the record leaves empty keeps the site's current value (a file without an
     investment column does not erase investments).
     """
+    lock_site_writes(session)
     session.execute(text("""
         CREATE TEMP TABLE incoming (
             row_no integer, code text, kind text, name text, name_en text, stage text, town text,

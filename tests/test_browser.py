@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -21,17 +22,28 @@ HOSTILE_NAMES = [
 ]
 
 
+# Every Content-Security-Policy violation of a document, as the page itself sees it.
+CSP_LISTENER = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(
+    e.violatedDirective + " " + e.blockedURI + " " + (e.sample || "")));"""
+
+
 class PageWatch:
-    """Record a page's JavaScript errors, dialogs and requests to hosts other than the service."""
+    """Record a page's JavaScript errors, dialogs, CSP violations and requests to hosts other than the service."""
 
     def __init__(self, page: Page, base_url: str) -> None:
         self.errors: list[str] = []
         self.dialogs: list[str] = []
+        self.refused: list[str] = []
         self.outside: list[tuple[str, str]] = []
+        self.page = page
         host = urlparse(base_url).netloc
+        page.add_init_script(CSP_LISTENER)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error"
                 and "ERR_FAILED" not in msg.text and "ERR_NAME" not in msg.text else None)
+        page.on("console", lambda msg: self.refused.append(msg.text) if "Refused to" in msg.text
+                or "Content Security Policy" in msg.text else None)
         page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
 
         def route(route, request) -> None:
@@ -43,13 +55,26 @@ class PageWatch:
 
         page.route("**/*", route)
 
+    def csp_violations(self) -> list[str]:
+        """Return the policy violations of the current document and every console refusal so far."""
+        return self.page.evaluate("window.__cspViolations || []") + self.refused
+
+
+def wait_until(page: Page, expression: str, timeout_ms: int = 30_000) -> None:
+    """Poll a page expression until it is true; unlike wait_for_function it needs no eval the CSP forbids."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)
+
 
 def open_map(browser: Browser, base_url: str, query: str = "", **context_args) -> tuple[Page, PageWatch]:
     context = browser.new_context(**context_args)
     page = context.new_page()
     watch = PageWatch(page, base_url)
     page.goto(f"{base_url}/{query}")
-    page.wait_for_function("document.body.dataset.ready === 'true'", timeout=30_000)
+    page.wait_for_selector("body[data-ready='true']", state="attached", timeout=30_000)
     return page, watch
 
 
@@ -73,6 +98,7 @@ def test_page_is_offline_and_clean(browser: Browser, live_server: str) -> None:
     assert all(kind == "image" for kind, _ in watch.outside), watch.outside
     assert page.locator(".leaflet-interactive").count() > 0
     assert drawn_ids(page) == api_ids(live_server, "")
+    assert watch.csp_violations() == []
     page.context.close()
 
 
@@ -82,11 +108,12 @@ def test_map_draws_what_the_api_selects(browser: Browser, live_server: str, quer
     page, watch = open_map(browser, live_server, "?" + query)
     assert drawn_ids(page) == api_ids(live_server, query)
     assert watch.errors == []
+    assert watch.csp_violations() == []
     page.context.close()
 
 
 def test_switching_a_stage_off_removes_exactly_its_features(browser: Browser, live_server: str) -> None:
-    page, _ = open_map(browser, live_server)
+    page, watch = open_map(browser, live_server)
     before = drawn_ids(page)
     layer_ids = set(page.evaluate("window.heshanMap.layers['project/signed'].ids"))
     assert layer_ids
@@ -100,8 +127,9 @@ def test_switching_a_stage_off_removes_exactly_its_features(browser: Browser, li
     label.locator("input").check()
     assert drawn_ids(page) == before
     page.goto(shared)
-    page.wait_for_function("document.body.dataset.ready === 'true'")
+    page.wait_for_selector("body[data-ready='true']", state="attached")
     assert drawn_ids(page) == before - layer_ids
+    assert watch.csp_violations() == []
     page.context.close()
 
 
@@ -125,7 +153,7 @@ def hostile_sites(engine) -> Iterator[list[int]]:
 def test_hostile_names_stay_inert_text(browser: Browser, live_server: str, hostile_sites: list[int]) -> None:
     page, watch = open_map(browser, live_server, "?q=HOSTILE")
     page.goto(f"{live_server}/?kind=project&stage=signed")
-    page.wait_for_function("document.body.dataset.ready === 'true'")
+    page.wait_for_selector("body[data-ready='true']", state="attached")
     for site_id, name in zip(hostile_sites, HOSTILE_NAMES):
         page.evaluate("""(id) => { for (const s of Object.values(window.heshanMap.layers)) {
             s.points.eachLayer(l => { if (l.feature.properties.id === id) {
@@ -139,9 +167,10 @@ def test_hostile_names_stay_inert_text(browser: Browser, live_server: str, hosti
     assert page.evaluate("window.heshanMap.error") is None
     # The name search reflects the text into the form as a value, not markup.
     page.goto(f"{live_server}/?q=" + urllib.request.quote(HOSTILE_NAMES[2]))
-    page.wait_for_function("document.body.dataset.ready === 'true'")
+    page.wait_for_selector("body[data-ready='true']", state="attached")
     assert page.locator("input[name=q]").input_value() == HOSTILE_NAMES[2]
     assert watch.dialogs == [] and watch.errors == []
+    assert watch.csp_violations() == []
     page.context.close()
 
 
@@ -154,11 +183,37 @@ def test_phone_viewport(browser: Browser, live_server: str) -> None:
     page.locator("#panel-toggle").click()
     assert page.locator("#filter-form").is_visible()
     assert watch.errors == []
+    assert watch.csp_violations() == []
     page.context.close()
 
 
 def test_english_page(browser: Browser, live_server: str) -> None:
-    page, _ = open_map(browser, live_server, "?lang=en")
+    page, watch = open_map(browser, live_server, "?lang=en")
     assert page.locator("h1").inner_text() == "Heshan project map"
     assert page.locator("html").get_attribute("lang") == "en"
+    assert watch.csp_violations() == []
+    page.context.close()
+
+
+def test_a_script_without_the_nonce_is_refused_and_reported(browser: Browser, live_server: str) -> None:
+    page, watch = open_map(browser, live_server)
+    page.evaluate("""() => { const s = document.createElement("script");
+        s.textContent = "window.injectedRan = true"; document.body.append(s);
+        const a = document.createElement("img"); a.setAttribute("onerror", "window.handlerRan = true");
+        a.src = "data:,"; document.body.append(a); }""")
+    wait_until(page, "window.__cspViolations.length >= 2")
+    assert page.evaluate("[window.injectedRan, window.handlerRan]") == [None, None]
+    assert all(v.startswith("script-src") for v in page.evaluate("window.__cspViolations"))
+    assert watch.errors and all("Content Security Policy" in e for e in watch.errors)
+    page.context.close()
+
+
+def test_map_draws_under_the_policy(browser: Browser, live_server: str, tmp_path) -> None:
+    page, watch = open_map(browser, live_server, viewport={"width": 1200, "height": 800})
+    policy = page.evaluate("""async () => (await fetch("/")).headers.get("Content-Security-Policy")""")
+    assert "'nonce-" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
+    assert page.locator(".leaflet-interactive").count() > 0
+    assert page.locator(".leaflet-control-layers").count() == 1
+    page.screenshot(path=str(tmp_path / "map-under-csp.png"))
+    assert watch.csp_violations() == [] and watch.errors == []
     page.context.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -56,17 +57,41 @@ def editor_token(engine: Engine) -> Iterator[str]:
         session.commit()
 
 
+# Every Content-Security-Policy violation of a document, as the page itself sees it.
+CSP_LISTENER = """window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(
+    e.violatedDirective + " " + e.blockedURI + " " + (e.sample || "")));"""
+
+
 class PageWatch:
-    """Record a page's JavaScript errors and dialogs; let only the service's own requests through."""
+    """Record a page's JavaScript errors, dialogs and CSP violations; let only the service's own requests through."""
 
     def __init__(self, page: Page, base_url: str) -> None:
         self.errors: list[str] = []
         self.dialogs: list[str] = []
+        self.refused: list[str] = []
+        self.page = page
         host = urlparse(base_url).netloc
+        page.add_init_script(CSP_LISTENER)
+        page.on("console", lambda msg: self.refused.append(msg.text) if "Refused to" in msg.text
+                or "Content Security Policy" in msg.text else None)
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
         page.route("**/*", lambda route, request: route.continue_() if urlparse(request.url).netloc == host
                    or request.url.startswith("data:") else route.abort())
+
+    def csp_violations(self) -> list[str]:
+        """Return the policy violations of the current document and every console refusal so far."""
+        return self.page.evaluate("window.__cspViolations || []") + self.refused
+
+
+def wait_until(page: Page, expression: str, timeout_ms: int = 30_000) -> None:
+    """Poll a page expression until it is true; unlike wait_for_function it needs no eval the CSP forbids."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)
 
 
 def log_in(browser: Browser, base_url: str, token: str) -> tuple[Page, PageWatch]:
@@ -79,7 +104,7 @@ def log_in(browser: Browser, base_url: str, token: str) -> tuple[Page, PageWatch
     page.fill("input[name=token]", token)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base_url}/upload")
-    page.wait_for_function("window.heshanUpload !== undefined")
+    wait_until(page, "window.heshanUpload !== undefined")
     return page, watch
 
 
@@ -90,7 +115,7 @@ def send(page: Page, data: bytes, button: str = "#preview-button", filename: str
         page.select_option("select[name=kind]", "project")
     page.evaluate("window.heshanUpload.report = null")
     page.click(button)
-    page.wait_for_function("window.heshanUpload.report !== null", timeout=30_000)
+    wait_until(page, "window.heshanUpload.report !== null")
     return page.evaluate("window.heshanUpload.report")
 
 
@@ -151,17 +176,19 @@ def test_preview_with_an_error_then_fix_and_commit(browser: Browser, live_server
     lon, lat = stored[CODE_PREFIX + "1"]["geometry"]["coordinates"]
     assert abs(lon - 112.9612) < 1e-6 and abs(lat - 22.7703) < 1e-6
     assert watch.errors == [] and watch.dialogs == []
+    assert watch.csp_violations() == []
     page.close()
 
 
 def test_changing_the_file_after_a_preview_needs_a_new_preview(browser: Browser, live_server: str,
                                                                editor_token: str) -> None:
-    page, _ = log_in(browser, live_server, editor_token)
+    page, watch = log_in(browser, live_server, editor_token)
     send(page, csv_bytes(GOOD_ROWS))
     assert page.locator("#commit-button").is_enabled()
     page.set_input_files("#file", files=[{"name": "other.csv", "mimeType": "text/csv",
                                           "buffer": csv_bytes(GOOD_ROWS[:1])}])
     assert page.locator("#commit-button").is_disabled()
+    assert watch.csp_violations() == []
     page.close()
 
 
@@ -183,4 +210,5 @@ def test_hostile_text_stays_text_in_tooltip_and_error_table(browser: Browser, li
     assert page.locator("img[src='x'], svg[onload]").count() == 0
     assert watch.dialogs == [] and watch.errors == []
     assert committed(engine, "SELECT count(*) FROM sites WHERE code LIKE :prefix") == 0
+    assert watch.csp_violations() == []
     page.close()
