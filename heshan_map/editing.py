@@ -5,6 +5,7 @@ import json
 import logging
 from typing import Any
 
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,7 @@ from . import repository
 from .dates import today_in_heshan
 from .errors import ServiceError
 from .features import site_properties
+from .ingest.bounds import GEOMETRY_TYPES, json_value_problems, shown
 from .ingest.crs import WGS84
 from .ingest.readers import RawTable
 from .ingest.validate import Options
@@ -32,16 +34,32 @@ def read_feature_body(body: Any) -> tuple[dict[str, Any], Any]:
     unknown = sorted(set(properties) - set(EDITABLE) - {"id", "kind_label", "stage_label", "precision_label",
                                                          "created_at", "updated_at", "version", "attributes"})
     if unknown:
-        raise ServiceError(f"unknown properties: {', '.join(unknown)}", code="invalid_body")
-    geometry = None
-    if body.get("geometry") is not None:
-        try:
-            geometry = shape(body["geometry"])
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-            raise ServiceError(f"'geometry' is not a GeoJSON geometry ({error})", code="invalid_body") from None
-        if geometry.is_empty:
-            raise ServiceError("'geometry' is empty", code="invalid_body")
-    return {key: properties[key] for key in EDITABLE if key in properties}, geometry
+        raise ServiceError(f"unknown properties: {', '.join(shown(name) for name in unknown[:20])}",
+                           code="invalid_body")
+    editable = {key: properties[key] for key in EDITABLE if key in properties}
+    problems = json_value_problems(editable)
+    if problems:
+        raise ServiceError(f"the feature has errors: {', '.join(error['column'] for error in problems)}",
+                           code="invalid_feature", status=422, details=problems)
+    return editable, read_geometry(body.get("geometry"))
+
+
+def read_geometry(value: Any) -> Any:
+    """Return the shapely geometry of a GeoJSON geometry object, or None when there is none."""
+    if value is None:
+        return None
+    kind = value.get("type") if isinstance(value, dict) else None
+    if not isinstance(kind, str) or kind.lower() not in {name.lower() for name in GEOMETRY_TYPES}:
+        raise ServiceError(f"几何类型不支持 / geometry type '{shown(str(kind))}' is not allowed; "
+                           f"allowed: {', '.join(GEOMETRY_TYPES)}", code="invalid_feature", status=422,
+                           details=[{"row": None, "column": "geometry", "message": f"allowed: {', '.join(GEOMETRY_TYPES)}"}])
+    try:
+        geometry = shape(value)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ShapelyError) as error:
+        raise ServiceError(f"'geometry' is not a GeoJSON geometry ({shown(str(error))})", code="invalid_body") from None
+    if geometry.is_empty:
+        raise ServiceError("'geometry' is empty", code="invalid_body")
+    return geometry
 
 
 def save_feature(session: Session, properties: dict[str, Any], geometry: Any, actor: str,
