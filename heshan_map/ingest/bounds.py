@@ -103,31 +103,28 @@ def length_problem(text: str, cap: str, limits: Mapping[str, int]) -> str | None
     return (f"超过 {most} 个字符的上限（{cap}） / {len(text)} characters, over the cap {cap} = {most}")
 
 
-def cell_problem(value: object, bound: FieldBound | None, limits: Mapping[str, int]) -> str | None:
-    """Return why a raw cell cannot be read as its field (unstorable or too long text), or None."""
-    if not isinstance(value, str):
-        if not isinstance(value, (dict, list, tuple)):
-            return None
-        value = str(value)
-    problem = text_problem(value)
-    if problem is None and bound is not None and bound.cap is not None:
-        problem = length_problem(value.strip(), bound.cap, limits)
-    return problem
+def cell_checks(headers: Mapping[str, str], attribute_headers: list[str]) -> list[tuple[str, str, str, str | None]]:
+    """Return (header, column to report, label, cap) of every cell a row check reads; made once per table."""
+    checks = [(header, header, name, FIELD_BOUNDS[name].cap if name in FIELD_BOUNDS else None)
+              for name, header in headers.items()]
+    return checks + [(header, shown(header), shown(header), ATTRIBUTE_CAP) for header in attribute_headers]
 
 
-def check_row_cells(row: Mapping[str, object], headers: Mapping[str, str], attribute_headers: list[str],
+def check_row_cells(row: Mapping[str, object], checks: list[tuple[str, str, str, str | None]],
                     limits: Mapping[str, int]) -> list[RowError]:
     """Return an error for every cell of a row holding unstorable or too long text (fields and attributes)."""
     problems = []
-    for field_name, header in headers.items():
-        problem = cell_problem(row.get(header), FIELD_BOUNDS.get(field_name), limits)
+    for header, column, label, cap in checks:
+        value = row.get(header)
+        if value.__class__ is not str:
+            if not isinstance(value, (dict, list, tuple)):
+                continue
+            value = str(value)
+        if (cap is None or len(value) <= limits[cap]) and not _UNSTORABLE.search(value):
+            continue  # nearly every cell
+        problem = text_problem(value) or (length_problem(value.strip(), cap, limits) if cap else None)
         if problem:
-            problems.append(RowError(header, f"{field_name}: {problem}"))
-    attribute = FieldBound("text", ATTRIBUTE_CAP)
-    for header in attribute_headers:
-        problem = cell_problem(row.get(header), attribute, limits)
-        if problem:
-            problems.append(RowError(shown(header), f"{shown(header)}: {problem}"))
+            problems.append(RowError(column, f"{label}: {problem}"))
     return problems
 
 

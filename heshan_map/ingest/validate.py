@@ -20,7 +20,7 @@ from ..geolocate import Gazetteer
 from ..records import SiteRecord
 from ..vocabulary import (KIND_LABELS, KINDS, PRECISION_LABELS, PRECISIONS, STAGE_DATE_FIELDS, STAGES, TOWNS,
                           stage_from_label)
-from .bounds import (RowError, check_geometry, check_row_cells, default_limits, header_problems,
+from .bounds import (RowError, cell_checks, check_geometry, check_row_cells, default_limits, header_problems,
                      number_problem, shown, unquote_formula, vertex_problem)
 from .columns import ColumnMatch, match_columns
 from .crs import WGS84, CrsError, CrsSpec, coordinate_function, looks_projected, resolve_projected_xy, to_wgs84
@@ -306,9 +306,10 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
     latest_date = today_in_heshan() + dt.timedelta(days=366)
     headers = {name: match.header for name, match in matched.items()}
     spreadsheet = table.format in ("csv", "xlsx")
+    checks = cell_checks(headers, unknown)
     for index, row in enumerate(table.rows):
         row_no = table.row_numbers[index]
-        problems: list[RowError] = check_row_cells(row, headers, unknown, options.limits)
+        problems: list[RowError] = check_row_cells(row, checks, options.limits)
         bad_columns = {problem.column for problem in problems}
         if problems:  # each bad cell is reported once, then read as empty
             row = {key: None if key in bad_columns else value for key, value in row.items()}
