@@ -48,15 +48,19 @@ def read_geometry(value: Any) -> Any:
     """Return the shapely geometry of a GeoJSON geometry object, or None when there is none."""
     if value is None:
         return None
-    kind = value.get("type") if isinstance(value, dict) else None
+    if not isinstance(value, dict):
+        raise ServiceError("'geometry' must be a GeoJSON geometry object", code="invalid_body")
+    kind = value.get("type")
+    allowed = ", ".join(GEOMETRY_TYPES)
     if not isinstance(kind, str) or kind.lower() not in {name.lower() for name in GEOMETRY_TYPES}:
-        raise ServiceError(f"几何类型不支持 / geometry type '{shown(str(kind))}' is not allowed; "
-                           f"allowed: {', '.join(GEOMETRY_TYPES)}", code="invalid_feature", status=422,
-                           details=[{"row": None, "column": "geometry", "message": f"allowed: {', '.join(GEOMETRY_TYPES)}"}])
+        message = f"几何类型不支持 / geometry type '{shown(str(kind))}' is not allowed; allowed: {allowed}"
+        raise ServiceError(message, code="invalid_feature", status=422,
+                           details=[{"row": None, "column": "geometry", "message": message}])
     try:
         geometry = shape(value)
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, ShapelyError) as error:
-        raise ServiceError(f"'geometry' is not a GeoJSON geometry ({shown(str(error))})", code="invalid_body") from None
+        raise ServiceError(f"'geometry' is not a GeoJSON geometry ({shown(str(error))})",
+                           code="invalid_body") from None
     if geometry.is_empty:
         raise ServiceError("'geometry' is empty", code="invalid_body")
     return geometry

@@ -47,7 +47,8 @@ NAME = FieldBound("text", "MAX_NAME_CHARS")
 TEXT = FieldBound("text", "MAX_TEXT_CHARS")
 DATE = FieldBound("date", "MAX_CODE_CHARS")
 COORDINATE = FieldBound("number", "MAX_CODE_CHARS")  # ranges checked with the position and its CRS
-# Every field a site row may have. Heshan covers about 108,300 ha; its largest projects are some hundred 亿元.
+# Every field a site row may have (columns.FIELD_ALIASES), for uploads and the REST API. The ranges leave room
+# for any real site (Heshan covers about 108,300 ha) and stay far inside the numeric(14,4) columns.
 FIELD_BOUNDS: dict[str, FieldBound] = {
     "name": NAME, "name_en": NAME, "kind": NAME, "stage": NAME, "town": NAME, "park": NAME, "village": NAME,
     "precision": NAME, "code": FieldBound("text", "MAX_CODE_CHARS"),
