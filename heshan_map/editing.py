@@ -24,6 +24,15 @@ EDITABLE = ("code", "kind", "name", "name_en", "stage", "signed_on", "started_on
             "park", "precision", "source", "description", "investment_cny_100m", "industry", "area_ha")
 
 
+def feature_errors(errors: list[dict[str, Any]]) -> ServiceError:
+    """Return the 422 of a feature's errors, the first ones in its message and all in its details."""
+    shown_errors = "; ".join(error["message"] if error["message"].startswith(f"{error['column']}:")
+                             else f"{error['column'] or 'feature'}: {error['message']}" for error in errors[:3])
+    more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+    return ServiceError(f"要素有错误 / the feature has errors: {shown_errors}{more}", code="invalid_feature",
+                        status=422, details=errors)
+
+
 def read_feature_body(body: Any) -> tuple[dict[str, Any], Any]:
     """Return the properties and the geometry of a (partial) GeoJSON Feature body."""
     if not isinstance(body, dict):
@@ -39,8 +48,7 @@ def read_feature_body(body: Any) -> tuple[dict[str, Any], Any]:
     editable = {key: properties[key] for key in EDITABLE if key in properties}
     problems = json_value_problems(editable)
     if problems:
-        raise ServiceError(f"the feature has errors: {', '.join(error['column'] for error in problems)}",
-                           code="invalid_feature", status=422, details=problems)
+        raise feature_errors(problems)
     return editable, read_geometry(body.get("geometry"))
 
 
@@ -73,8 +81,7 @@ def save_feature(session: Session, properties: dict[str, Any], geometry: Any, ac
                      geometries=[geometry], crs_wkt=None, row_numbers=[1], encoding=None)
     validation = check_rows(session, table, Options(), WGS84)
     if validation.errors:
-        raise ServiceError("the feature has errors", code="invalid_feature", status=422,
-                           details=validation.errors)
+        raise feature_errors(validation.errors)
     record = validation.records[0]
     record.site_id = site_id
     record.clear = clear

@@ -40,7 +40,7 @@ class FieldBound:
     cap: str | None = None
     low: float | None = None
     high: float | None = None
-    unit: str = ""
+    unit: tuple[str, str] = ("", "")  # Chinese, English
 
 
 NAME = FieldBound("text", "MAX_NAME_CHARS")
@@ -54,8 +54,8 @@ FIELD_BOUNDS: dict[str, FieldBound] = {
     "precision": NAME, "code": FieldBound("text", "MAX_CODE_CHARS"),
     "description": TEXT, "source": TEXT, "industry": TEXT,
     "signed_on": DATE, "started_on": DATE, "in_production_on": DATE,
-    "investment_cny_100m": FieldBound("number", "MAX_CODE_CHARS", 0, 100_000, "亿元 (100m CNY)"),
-    "area_ha": FieldBound("number", "MAX_CODE_CHARS", 0, 200_000, "ha"),
+    "investment_cny_100m": FieldBound("number", "MAX_CODE_CHARS", 0, 100_000, ("亿元", "100m CNY")),
+    "area_ha": FieldBound("number", "MAX_CODE_CHARS", 0, 200_000, ("公顷", "ha")),
     "lon": COORDINATE, "lat": COORDINATE, "x": COORDINATE, "y": COORDINATE,
     "wkt": FieldBound("geometry"),
 }
@@ -140,8 +140,9 @@ def number_problem(field_name: str, value: float) -> str | None:
     bound = FIELD_BOUNDS[field_name]
     if bound.low is None or bound.high is None or bound.low <= value <= bound.high:
         return None
-    return (f"须在 {bound.low:g}–{bound.high:g} {bound.unit} 之间 / {field_name} {value:g} is outside "
-            f"{bound.low:g}–{bound.high:g} {bound.unit}")
+    zh, en = bound.unit
+    return (f"须在 {bound.low:g}–{bound.high:g} {zh}之间 / {field_name} {value:g} is outside "
+            f"{bound.low:g}–{bound.high:g} {en}")
 
 
 def vertex_problem(geometry: BaseGeometry, limits: Mapping[str, int]) -> str | None:
