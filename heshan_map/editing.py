@@ -5,6 +5,7 @@ import json
 import logging
 from typing import Any
 
+from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,7 @@ from . import repository
 from .dates import today_in_heshan
 from .errors import ServiceError
 from .features import site_properties
+from .ingest.bounds import GEOMETRY_TYPES, json_value_problems, shown
 from .ingest.crs import WGS84
 from .ingest.readers import RawTable
 from .ingest.validate import Options
@@ -20,6 +22,15 @@ from .uploads import check_rows
 LOGGER = logging.getLogger(__name__)
 EDITABLE = ("code", "kind", "name", "name_en", "stage", "signed_on", "started_on", "in_production_on", "town",
             "park", "precision", "source", "description", "investment_cny_100m", "industry", "area_ha")
+
+
+def feature_errors(errors: list[dict[str, Any]]) -> ServiceError:
+    """Return the 422 of a feature's errors, the first ones in its message and all in its details."""
+    shown_errors = "; ".join(error["message"] if error["message"].startswith(f"{error['column']}:")
+                             else f"{error['column'] or 'feature'}: {error['message']}" for error in errors[:3])
+    more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
+    return ServiceError(f"要素有错误 / the feature has errors: {shown_errors}{more}", code="invalid_feature",
+                        status=422, details=errors)
 
 
 def read_feature_body(body: Any) -> tuple[dict[str, Any], Any]:
@@ -32,16 +43,35 @@ def read_feature_body(body: Any) -> tuple[dict[str, Any], Any]:
     unknown = sorted(set(properties) - set(EDITABLE) - {"id", "kind_label", "stage_label", "precision_label",
                                                          "created_at", "updated_at", "version", "attributes"})
     if unknown:
-        raise ServiceError(f"unknown properties: {', '.join(unknown)}", code="invalid_body")
-    geometry = None
-    if body.get("geometry") is not None:
-        try:
-            geometry = shape(body["geometry"])
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-            raise ServiceError(f"'geometry' is not a GeoJSON geometry ({error})", code="invalid_body") from None
-        if geometry.is_empty:
-            raise ServiceError("'geometry' is empty", code="invalid_body")
-    return {key: properties[key] for key in EDITABLE if key in properties}, geometry
+        raise ServiceError(f"unknown properties: {', '.join(shown(name) for name in unknown[:20])}",
+                           code="invalid_body")
+    editable = {key: properties[key] for key in EDITABLE if key in properties}
+    problems = json_value_problems(editable)
+    if problems:
+        raise feature_errors(problems)
+    return editable, read_geometry(body.get("geometry"))
+
+
+def read_geometry(value: Any) -> Any:
+    """Return the shapely geometry of a GeoJSON geometry object, or None when there is none."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ServiceError("'geometry' must be a GeoJSON geometry object", code="invalid_body")
+    kind = value.get("type")
+    allowed = ", ".join(GEOMETRY_TYPES)
+    if not isinstance(kind, str) or kind.lower() not in {name.lower() for name in GEOMETRY_TYPES}:
+        message = f"几何类型不支持 / geometry type '{shown(str(kind))}' is not allowed; allowed: {allowed}"
+        raise ServiceError(message, code="invalid_feature", status=422,
+                           details=[{"row": None, "column": "geometry", "message": message}])
+    try:
+        geometry = shape(value)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ShapelyError) as error:
+        raise ServiceError(f"'geometry' is not a GeoJSON geometry ({shown(str(error))})",
+                           code="invalid_body") from None
+    if geometry.is_empty:
+        raise ServiceError("'geometry' is empty", code="invalid_body")
+    return geometry
 
 
 def save_feature(session: Session, properties: dict[str, Any], geometry: Any, actor: str,
@@ -51,8 +81,7 @@ def save_feature(session: Session, properties: dict[str, Any], geometry: Any, ac
                      geometries=[geometry], crs_wkt=None, row_numbers=[1], encoding=None)
     validation = check_rows(session, table, Options(), WGS84)
     if validation.errors:
-        raise ServiceError("the feature has errors", code="invalid_feature", status=422,
-                           details=validation.errors)
+        raise feature_errors(validation.errors)
     record = validation.records[0]
     record.site_id = site_id
     record.clear = clear

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -10,9 +11,12 @@ from typing import Mapping
 from .errors import InvalidParameter
 from .vocabulary import KINDS, PRECISIONS, STAGES, TOWNS
 
+LOGGER = logging.getLogger(__name__)
 FILTER_PARAMETERS = ("kind", "stage", "town", "park", "q", "year", "bbox", "precision", "datetime")
 HESHAN_YEARS = (1900, 2100)
 _YEAR_RANGE = re.compile(r"^(\d{4})?(\.\.)?(\d{4})?$")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -152,13 +156,30 @@ def parse_datetime(raw: str) -> tuple[dt.date | None, dt.date | None]:
     return start, end
 
 
+def parameter_items(args: Mapping[str, object]) -> list[tuple[str, str]]:
+    """Return every (name, value) of the parameters, repeated ones included."""
+    getlist = getattr(args, "getlist", None)
+    if getlist is None:
+        return [(str(key), str(value)) for key, value in args.items()]
+    return [(str(key), str(value)) for key in args for value in getlist(key)]
+
+
+def check_characters(args: Mapping[str, object]) -> None:
+    """Refuse a NUL or a lone surrogate in any parameter and a control character in a filter parameter."""
+    for key, value in parameter_items(args):
+        name = key.encode("utf-8", "backslashreplace").decode("utf-8")[:40]
+        if _UNSTORABLE.search(key) or _UNSTORABLE.search(value):
+            raise InvalidParameter(name, "contains a NUL character or a lone surrogate / 含 NUL 或无效字符")
+        if key in FILTER_PARAMETERS and _CONTROL.search(value.strip()):
+            raise InvalidParameter(name, "contains a control character (line break, tab …) / 含控制字符")
+
+
 def parse_filter(args: Mapping[str, object]) -> Filter:
     """Parse the shared filter parameters; raise InvalidParameter naming the bad one."""
+    check_characters(args)
     q_raw = str(args.get("q") or "").strip()
     if len(q_raw) > 200:
         raise InvalidParameter("q", "at most 200 characters")
-    if "\x00" in q_raw:
-        raise InvalidParameter("q", "contains a NUL character")
     year_raw = str(args.get("year") or "").strip()
     year_from, year_to = parse_year(year_raw) if year_raw else (None, None)
     bbox_raw = str(args.get("bbox") or "").strip()
@@ -166,7 +187,7 @@ def parse_filter(args: Mapping[str, object]) -> Filter:
     reached = parse_datetime(datetime_raw) if datetime_raw else (None, None)
     parks = split_list(args, "park")
     for park in parks:
-        if len(park) > 200 or "\x00" in park:
+        if len(park) > 200:
             raise InvalidParameter("park", "a park name is at most 200 characters of text")
     return Filter(
         kinds=parse_choice_list(args, "kind", KINDS),

@@ -75,7 +75,7 @@ def build_openapi(server_url: str) -> dict[str, Any]:
                 "post": {"summary": "Create a site (editor)", "operationId": "createFeature",
                          "security": [{"bearer": []}], "requestBody": feature_body,
                          "responses": {"201": geojson_response("created", "Feature"), "400": ERROR, "401": ERROR,
-                                       "403": ERROR, "422": ERROR}},
+                                       "403": ERROR, "413": ERROR, "422": ERROR}},
             },
             "/api/features/{id}": {
                 "get": {"summary": "One site, with an ETag", "operationId": "getFeature",
@@ -88,7 +88,8 @@ def build_openapi(server_url: str) -> dict[str, Any]:
                                               "schema": {"type": "string"}}],
                           "requestBody": feature_body,
                           "responses": {"200": geojson_response("updated", "Feature"), "400": ERROR, "401": ERROR,
-                                        "403": ERROR, "404": ERROR, "412": ERROR, "422": ERROR, "428": ERROR}},
+                                        "403": ERROR, "404": ERROR, "412": ERROR, "413": ERROR, "422": ERROR,
+                                        "428": ERROR}},
             },
             "/api/features/{id}/history": {
                 "get": {"summary": "Stage changes and edits of a site", "operationId": "getHistory",

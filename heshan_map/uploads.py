@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from flask import current_app, has_app_context
 from shapely import wkb
 from shapely.geometry import mapping
 from sqlalchemy.orm import Session
@@ -14,6 +15,7 @@ from . import repository
 from .dates import today_in_heshan
 from .errors import InvalidParameter, ServiceError
 from .geolocate import load_gazetteer
+from .ingest.bounds import input_limits
 from .ingest.crs import CrsError, CrsSpec, crs_from_wkt, parse_crs
 from .ingest.landreport import LandReport, LandReportError, read_land_report
 from .ingest.readers import RawTable, read_table
@@ -140,6 +142,8 @@ def upsert_and_roll_back(session: Session, records: list[SiteRecord], user: str 
 
 def check_rows(session: Session, table: RawTable, options: Options, file_crs: CrsSpec | None) -> Validation:
     """Check a table's rows against the gazetteer and the county boundary stored in the database."""
+    if has_app_context():  # the app's input limits (else Options keeps the environment's)
+        options.limits = input_limits(current_app.config)
     county = repository.county_geometry_wkb(session)
     return validate_table(table, options, load_gazetteer(session), wkb.loads(county) if county else None, file_crs)
 

@@ -12,28 +12,22 @@ from typing import Any, Callable
 import numpy as np
 import shapely
 import shapely.errors
-from pyproj import Geod
 from shapely.geometry import Point
 from shapely.geometry.base import BaseGeometry
-from shapely.validation import explain_validity
 
 from ..dates import PartialDate, parse_partial_date, today_in_heshan
 from ..geolocate import Gazetteer
 from ..records import SiteRecord
 from ..vocabulary import (KIND_LABELS, KINDS, PRECISION_LABELS, PRECISIONS, STAGE_DATE_FIELDS, STAGES, TOWNS,
                           stage_from_label)
+from .bounds import (RowError, cell_checks, check_geometry, check_row_cells, default_limits, header_problems,
+                     number_problem, shown, unquote_formula, vertex_problem)
 from .columns import ColumnMatch, match_columns
 from .crs import WGS84, CrsError, CrsSpec, coordinate_function, looks_projected, resolve_projected_xy, to_wgs84
 from .readers import RawTable
 
 LOGGER = logging.getLogger(__name__)
 
-ALLOWED_GEOMETRIES: dict[str, tuple[str, ...]] = {
-    "park": ("Point", "Polygon", "MultiPolygon"),
-    "project": ("Point", "Polygon", "MultiPolygon"),
-    "land_plot": ("Point", "Polygon", "MultiPolygon"),
-    "green_site": ("Point", "LineString", "MultiLineString", "Polygon", "MultiPolygon"),
-}
 KIND_ALIASES: dict[str, str] = {
     **{kind: kind for kind in KINDS},
     **{label: kind for lang in KIND_LABELS.values() for kind, label in lang.items()},
@@ -46,7 +40,6 @@ PRECISION_ALIASES: dict[str, str] = {
 _NUMBER_CLEAN = re.compile(r"[,\s，]")
 # Stands in for a position converted later in one batch (convert_lonlat); one shared object.
 PENDING_POSITION = Point(0, 0)
-GEOD = Geod(ellps="WGS84")
 
 
 @dataclass
@@ -70,21 +63,13 @@ class Validation:
 
 @dataclass
 class Options:
-    """What the upload said about the file: kind, coordinate system, repair, defaults."""
+    """What the upload said about the file (kind, coordinate system, repair, defaults) and the input limits."""
 
     kind: str | None = None
     crs: CrsSpec | None = None
     repair: bool = False
     default_stage: str | None = None
-
-
-class RowError(ValueError):
-    """A problem with one cell."""
-
-    def __init__(self, column: str | None, message: str) -> None:
-        super().__init__(message)
-        self.column = column
-        self.message = message
+    limits: dict[str, int] = field(default_factory=default_limits)  # bounds.INPUT_LIMITS by name
 
 
 def blank(value: object) -> bool:
@@ -128,10 +113,12 @@ def parse_number(value: object, column: str, factor: float = 1.0) -> float | Non
 class RowReader:
     """Read the fields of one row through the column mapping."""
 
-    def __init__(self, row: dict[str, object], matched: dict[str, ColumnMatch], headers: dict[str, str]) -> None:
+    def __init__(self, row: dict[str, object], matched: dict[str, ColumnMatch], headers: dict[str, str],
+                 spreadsheet: bool = False) -> None:
         self.row = row
         self.matched = matched
         self.headers = headers  # field -> the file's header, made once per table
+        self.spreadsheet = spreadsheet  # CSV or XLSX: text may carry an export's formula apostrophe
 
     def header(self, field_name: str) -> str:
         """Return the header of a field, or the field name when the file has no such column."""
@@ -145,7 +132,10 @@ class RowReader:
     def text(self, field_name: str) -> str | None:
         """Return the cell of a field as text."""
         header = self.headers.get(field_name)
-        return cell_text(self.row.get(header)) if header is not None else None
+        if header is None:
+            return None
+        text = cell_text(self.row.get(header))
+        return unquote_formula(text) if self.spreadsheet else text
 
     def number(self, field_name: str) -> float | None:
         """Return the cell of a field as a number in the field's unit."""
@@ -227,6 +217,12 @@ def json_safe(value: object) -> object:
     return str(value)
 
 
+def attribute_value(value: object, spreadsheet: bool) -> object:
+    """Return a kept cell of an unknown column as JSON, without an export's formula apostrophe."""
+    value = json_safe(value)
+    return unquote_formula(value) if spreadsheet and isinstance(value, str) else value
+
+
 def position_columns_of(reader: RowReader, file_geometry: BaseGeometry | None) -> str:
     """Return the column(s) a row's position comes from, as the user's headers ("经度, 纬度")."""
     if file_geometry is not None and not file_geometry.is_empty:
@@ -249,12 +245,17 @@ def read_position(reader: RowReader, row_no: int, file_geometry: BaseGeometry | 
     then lon/lat, then projected x/y.
     """
     wkt = reader.text("wkt")
+    geometry_column = "geometry"
     if (file_geometry is None or file_geometry.is_empty) and wkt:
+        geometry_column = reader.header("wkt")
         try:
             file_geometry = shapely.from_wkt(wkt)
         except shapely.errors.GEOSException:
-            raise RowError(reader.header("wkt"), f"不是有效的 WKT / not WKT: '{wkt[:60]}'") from None
+            raise RowError(reader.header("wkt"), f"不是有效的 WKT / not WKT: '{shown(wkt)}'") from None
     if file_geometry is not None and not file_geometry.is_empty:
+        too_many = vertex_problem(file_geometry, options.limits)
+        if too_many:
+            raise RowError(geometry_column, too_many)
         crs = options.crs or file_crs or WGS84
         geometry = to_wgs84(shapely.force_2d(file_geometry), crs)  # heights (KML's ",0") are not stored
         return None, geometry, "point" if geometry.geom_type == "Point" else "surveyed"
@@ -285,45 +286,14 @@ def read_position(reader: RowReader, row_no: int, file_geometry: BaseGeometry | 
     return None, None, "town"
 
 
-def hectares(geometry: BaseGeometry) -> float:
-    """Return the geodesic area of a WGS84 geometry in hectares (as its rings are drawn)."""
-    return abs(GEOD.geometry_area_perimeter(geometry)[0]) / 10_000
-
-
-def shape_words(geometry: BaseGeometry) -> str:
-    """Return a geometry's type and how many parts it has, as a note says it ("a MultiPolygon of 2 parts")."""
-    parts = len(geometry.geoms) if hasattr(geometry, "geoms") else 1
-    return f"a {geometry.geom_type} of {parts} parts" if parts > 1 else f"a {geometry.geom_type}"
-
-
-def check_geometry(geometry: BaseGeometry, kind: str, row_no: int, options: Options,
-                   result: Validation) -> BaseGeometry:
-    """Return a valid geometry of a type the kind can have; repair only when asked."""
-    if geometry.geom_type not in ALLOWED_GEOMETRIES[kind]:
-        raise RowError("geometry", f"该类型不能是 {geometry.geom_type} / a {kind} cannot be a {geometry.geom_type}; "
-                       f"allowed: {', '.join(ALLOWED_GEOMETRIES[kind])}")
-    if not geometry.is_valid:
-        reason = explain_validity(geometry)
-        if not options.repair:
-            raise RowError("geometry", f"几何图形无效 / invalid geometry: {reason} (upload with repair=true to repair it)")
-        repaired = shapely.make_valid(geometry)
-        if repaired.geom_type == "GeometryCollection":
-            polygons = [part for part in repaired.geoms if part.geom_type in ("Polygon", "MultiPolygon")]
-            repaired = shapely.union_all(polygons) if polygons else repaired
-        if repaired.geom_type not in ALLOWED_GEOMETRIES[kind] or not repaired.is_valid:
-            raise RowError("geometry", f"几何图形无效且无法修复 / invalid geometry that cannot be repaired: {reason}")
-        result.note(row_no, f"geometry repaired ({reason}): the {geometry.geom_type} is now {shape_words(repaired)}, "
-                            f"area {hectares(geometry):.2f} ha → {hectares(repaired):.2f} ha")
-        geometry = repaired
-    return geometry
-
-
 def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, county: BaseGeometry | None,
                    file_crs: CrsSpec | None) -> Validation:
     """Check every row and convert it to a WGS84 SiteRecord; collect all errors, never stop at one."""
     result = Validation()
     matched, unknown, duplicates = match_columns(table.columns)
-    result.unknown_columns = unknown
+    result.unknown_columns = [shown(header, 1000) for header in unknown]
+    for problem in header_problems(unknown):
+        result.error(None, problem.column, problem.message)
     for header in duplicates:
         result.error(None, header, f"column '{header}' means the same as an earlier column")
     if "name" not in matched:
@@ -335,10 +305,15 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
     seen_names: dict[tuple[str, str], int] = {}
     latest_date = today_in_heshan() + dt.timedelta(days=366)
     headers = {name: match.header for name, match in matched.items()}
+    spreadsheet = table.format in ("csv", "xlsx")
+    checks = cell_checks(headers, unknown)
     for index, row in enumerate(table.rows):
         row_no = table.row_numbers[index]
-        reader = RowReader(row, matched, headers)
-        problems: list[RowError] = []
+        problems: list[RowError] = check_row_cells(row, checks, options.limits)
+        bad_columns = {problem.column for problem in problems}
+        if problems:  # each bad cell is reported once, then read as empty
+            row = {key: None if key in bad_columns else value for key, value in row.items()}
+        reader = RowReader(row, matched, headers, spreadsheet)
         values: dict[str, Any] = {}
         for name, read in (("name", lambda: reader.text("name")), ("kind", lambda: read_kind(reader, options)),
                            ("stage", lambda: read_stage(reader, options)), ("town", lambda: read_town(reader)),
@@ -348,11 +323,12 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
                 values[name] = read()
             except RowError as error:
                 problems.append(error)
-        if not values.get("name"):
+        if not values.get("name") and reader.header("name") not in bad_columns:
             problems.append(RowError(reader.header("name"), "缺少名称 / name missing"))
         for field_name in ("investment_cny_100m", "area_ha"):
-            if values.get(field_name) is not None and values[field_name] < 0:
-                problems.append(RowError(reader.header(field_name), "不能为负数 / must not be negative"))
+            out_of_range = values.get(field_name) is not None and number_problem(field_name, values[field_name])
+            if out_of_range:
+                problems.append(RowError(reader.header(field_name), out_of_range))
         stage_dates: dict[str, PartialDate] = {}
         if "stage" in values:
             try:
@@ -397,14 +373,16 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
                     values["town"] = place.town
         if geometry is not None and "kind" in values and not problems:
             try:
-                geometry = check_geometry(geometry, values["kind"], row_no, options, result)
+                geometry = check_geometry(geometry, values["kind"], options.repair,
+                                          lambda message: result.note(row_no, message))
             except RowError as error:
                 problems.append(error)
         if problems:
             for problem in problems:
                 result.error(row_no, problem.column, problem.message)
             continue
-        attributes = {header: json_safe(row.get(header)) for header in unknown if not blank(row.get(header))}
+        attributes = {header: attribute_value(row.get(header), spreadsheet) for header in unknown
+                      if not blank(row.get(header))}
         record = SiteRecord(
             row=row_no, kind=values["kind"], name=values["name"], stage=values["stage"],
             precision=precision_text or precision, geometry=geometry or PENDING_POSITION, code=code,

@@ -11,7 +11,7 @@ from ..db import get_session
 from ..errors import InvalidParameter, NotFound, ServiceError
 from ..features import area_feature, history_entry, site_feature
 from ..filters import parse_lang, parse_paging
-from .common import feature_page, geojson_response, request_filter
+from .common import feature_page, geojson_response, json_body, request_filter
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -56,7 +56,7 @@ def get_feature(site_id: int) -> Response:
 @auth.require_role("editor")
 def create_feature() -> Response:
     """Create a site from a GeoJSON Feature (editor)."""
-    site_id = editing.create_feature(get_session(), request.get_json(silent=True), auth.current_user()["name"])
+    site_id = editing.create_feature(get_session(), json_body(), auth.current_user()["name"])
     response = feature_response(site_id, 201)
     response.headers["Location"] = url_for("api.get_feature", site_id=site_id)
     return response
@@ -72,7 +72,7 @@ def update_feature(site_id: int) -> Response:
     if not request.if_match.contains(site_etag(row)):
         raise ServiceError("the feature changed since you read it; GET it again", code="precondition_failed",
                            status=412)
-    editing.update_feature(get_session(), row, request.get_json(silent=True), auth.current_user()["name"])
+    editing.update_feature(get_session(), row, json_body(), auth.current_user()["name"])
     return feature_response(site_id)
 
 

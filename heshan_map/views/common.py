@@ -1,14 +1,46 @@
 """Request parsing and response building shared by the views."""
 from __future__ import annotations
 
+import logging
+import re
+from typing import Any
 from urllib.parse import urlencode
 
-from flask import Response, jsonify, request
+import numpy as np
+from flask import Response, current_app, jsonify, request
 
 from .. import repository
 from ..db import get_session
+from ..errors import ServiceError
 from ..features import site_feature
 from ..filters import Filter, check_parks, parse_filter
+
+LOGGER = logging.getLogger(__name__)
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
+_BRACKET_STEPS = np.zeros(256, dtype=np.int8)
+_BRACKET_STEPS[list(b"[{")] = 1
+_BRACKET_STEPS[list(b"]}")] = -1
+
+
+def json_depth(data: bytes) -> int:
+    """Return how deeply the arrays and objects of a JSON text nest, without parsing it (strings skipped)."""
+    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    if not brackets:
+        return 0
+    return int(np.cumsum(_BRACKET_STEPS[np.frombuffer(brackets, dtype=np.uint8)], dtype=np.int64).max())
+
+
+def json_body() -> Any:
+    """Return the request's JSON body (None when it is not JSON), refusing one nested deeper than MAX_JSON_DEPTH."""
+    if not request.is_json:
+        return None
+    cap = current_app.config["MAX_JSON_DEPTH"]
+    depth = json_depth(request.get_data(cache=True))
+    if depth > cap:
+        raise ServiceError(f"JSON 嵌套过深（上限 {cap} 层，MAX_JSON_DEPTH） / the JSON body nests {depth} deep, "
+                           f"over the cap MAX_JSON_DEPTH = {cap}", code="json_too_deep", status=413)
+    return request.get_json(silent=True)
 
 
 def request_filter() -> Filter:
