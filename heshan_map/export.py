@@ -187,8 +187,14 @@ def write_xlsx(session: Session, request: ExportRequest, target: Path) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("sites" if not request.chinese_headers else "项目")
     sheet.append(header_row(request))
-    for props, geometry in export_rows(session, request):
-        sheet.append(table_cells(props, geometry))
+    try:
+        for props, geometry in export_rows(session, request):
+            sheet.append(table_cells(props, geometry))
+    except BaseException:
+        # Finish and remove openpyxl's own temporary sheet file rather than leave it to the garbage collector.
+        sheet.close()
+        Path(getattr(sheet._writer, "out", "")).unlink(missing_ok=True)
+        raise
     workbook.save(target)
 
 
