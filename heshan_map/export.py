@@ -136,6 +136,7 @@ def stream_geojson(session: Session, request: ExportRequest) -> Iterator[bytes]:
         check_deadline(request)
         yield head + joined.encode("utf-8")
         head = b","
+    check_deadline(request)
     yield (b"" if head == b"," else head) + b"]}\n"
 
 
@@ -179,6 +180,7 @@ def stream_csv(session: Session, request: ExportRequest) -> Iterator[bytes]:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
+    check_deadline(request)
     yield buffer.getvalue().encode("utf-8")
 
 
@@ -292,6 +294,7 @@ def stream_kml(session: Session, request: ExportRequest) -> Iterator[bytes]:
         if count % 500 == 0:
             yield "".join(parts).encode("utf-8")
             parts = []
+    check_deadline(request)
     parts.append(KML_TAIL)
     yield "".join(parts).encode("utf-8")
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, text
 from werkzeug.serving import make_server
 
 from heshan_map import create_app, export
+from heshan_map.errors import ExportTooLong
 from heshan_map.streams import slots_for
 
 from .conftest import TEST_URL
@@ -217,3 +218,20 @@ def test_file_exports_are_sent_in_chunks_and_written_in_batches(client, tmp_path
         elif fmt != "xlsx":
             assert ogr_feature_count(f"/vsizip/{path}" if fmt == "shp.zip" else path) == expected
     assert set(Path("/tmp").glob("heshan-export-*")) <= leftovers
+
+
+def test_a_stream_past_its_budget_stops_before_the_end(engine: Engine) -> None:
+    app = real_app(EXPORT_BUDGET_S=1)
+    client = app.test_client()
+    # The 64 seed sites fit in GeoJSON's first chunk; the closing bracket comes only within the budget.
+    response = client.get("/api/export.geojson", buffered=False)
+    assert response.status_code == 200
+    chunks = iter(response.response)
+    assert next(chunks)
+    time.sleep(1.1)
+    with pytest.raises(ExportTooLong):
+        list(chunks)
+    response.close()
+    assert slots_for(app).running() == 0
+    assert app.extensions["heshan_engine"].pool.checkedout() == 0
+    app.extensions["heshan_engine"].dispose()
