@@ -11,7 +11,7 @@ from alembic.config import Config
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import DatabaseUnavailable
@@ -114,10 +114,13 @@ def take_session() -> Session:
 
 
 def rollback_session() -> None:
-    """Roll back the current request's session, if one is open."""
+    """Roll back the current request's session, if one is open; a connection already lost is only logged."""
     session = g.get("db_session")
     if session is not None:
-        session.rollback()
+        try:
+            session.rollback()
+        except SQLAlchemyError as error:
+            LOGGER.warning("rollback failed: %s", error.__class__.__name__)
 
 
 def close_session(_error: BaseException | None = None) -> None:
