@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import DatabaseUnavailable
@@ -18,10 +20,14 @@ LOGGER = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_engine(url: str) -> Engine:
-    """Create the engine for a PostgreSQL URL."""
+def make_engine(url: str, limits: Mapping[str, Any] | None = None) -> Engine:
+    """Create the engine for a PostgreSQL URL: a bounded wait for a connection, a timeout on every statement."""
+    limits = limits or {}
+    connect_args: dict[str, Any] = {"connect_timeout": 5}
+    if limits.get("STATEMENT_TIMEOUT_MS"):
+        connect_args["options"] = f"-c statement_timeout={int(limits['STATEMENT_TIMEOUT_MS'])}"
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
-                         connect_args={"connect_timeout": 5})
+                         pool_timeout=float(limits.get("POOL_TIMEOUT_S", 30)), connect_args=connect_args)
 
 
 def postgis_state(engine: Engine) -> tuple[bool, bool]:
@@ -96,11 +102,25 @@ def get_session() -> Session:
     return g.db_session
 
 
+def new_session() -> Session:
+    """Return a session of its own (a streamed response's), which the caller must close."""
+    return current_app.extensions["heshan_sessionmaker"]()
+
+
+def take_session() -> Session:
+    """Return the current request's session, handed over to the caller to close; a new one if none is open."""
+    session = g.pop("db_session", None)
+    return session if session is not None else new_session()
+
+
 def rollback_session() -> None:
-    """Roll back the current request's session, if one is open."""
+    """Roll back the current request's session, if one is open; a connection already lost is only logged."""
     session = g.get("db_session")
     if session is not None:
-        session.rollback()
+        try:
+            session.rollback()
+        except SQLAlchemyError as error:
+            LOGGER.warning("rollback failed: %s", error.__class__.__name__)
 
 
 def close_session(_error: BaseException | None = None) -> None:
@@ -118,7 +138,7 @@ def init_app(app: Flask) -> None:
         factory = sessionmaker(bind=connection, join_transaction_mode="create_savepoint",
                                expire_on_commit=False)
     else:
-        engine = make_engine(app.config["DATABASE_URL"])
+        engine = make_engine(app.config["DATABASE_URL"], app.config)
         factory = sessionmaker(bind=engine, expire_on_commit=False)
     app.extensions["heshan_engine"] = engine
     app.extensions["heshan_sessionmaker"] = factory

@@ -3,7 +3,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from psycopg.errors import QueryCanceled
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 LOGGER = logging.getLogger(__name__)
@@ -50,6 +53,27 @@ class DatabaseUnavailable(ServiceError):
     code = "database_unavailable"
 
 
+class RetryLater(ServiceError):
+    """A refusal the client may retry after RETRY_AFTER_S seconds; the answer carries Retry-After."""
+
+    status = 503
+    code = "busy"
+
+
+class TooManyExports(RetryLater):
+    """More exports at once than one client or the process may run."""
+
+    status = 429
+    code = "too_many_exports"
+
+
+class ExportTooLong(ServiceError):
+    """An export that ran past its wall-clock budget (EXPORT_BUDGET_S)."""
+
+    status = 504
+    code = "export_too_long"
+
+
 def wants_json() -> bool:
     """Tell whether the current request should be answered in JSON."""
     path = request.path
@@ -72,6 +96,13 @@ def error_response(status: int, code: str, message: str, details: object = None)
     return response
 
 
+def retry_later_response(status: int, code: str, message: str) -> Response:
+    """Render an error with a Retry-After of RETRY_AFTER_S seconds."""
+    response = error_response(status, code, message)
+    response.headers["Retry-After"] = str(current_app.config["RETRY_AFTER_S"])
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register one error handler for service errors, HTTP errors and crashes."""
     from . import db
@@ -79,6 +110,27 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def handle_service_error(error: ServiceError) -> Response:
         return error_response(error.status, error.code, error.message, error.details)
+
+    @app.errorhandler(RetryLater)
+    def handle_retry_later(error: RetryLater) -> Response:
+        return retry_later_response(error.status, error.code, error.message)
+
+    @app.errorhandler(PoolTimeout)
+    def handle_pool_timeout(_error: PoolTimeout) -> Response:
+        LOGGER.warning("no database connection free for %s %s", request.method, request.path)
+        return retry_later_response(503, "busy", "The service is busy; try again shortly / 服务繁忙，请稍后再试")
+
+    @app.errorhandler(OperationalError)
+    def handle_database_error(error: OperationalError) -> Response:
+        db.rollback_session()
+        if isinstance(error.orig, QueryCanceled):
+            LOGGER.warning("statement timeout on %s %s", request.method, request.path)
+            seconds = current_app.config["STATEMENT_TIMEOUT_MS"] / 1000
+            return error_response(504, "query_timeout", f"The database query took longer than {seconds:g} s and "
+                                  "was stopped; narrow the filter / 查询超时，请缩小筛选范围")
+        LOGGER.error("database error on %s %s: %s", request.method, request.path, error.orig or error)
+        return retry_later_response(503, "database_unavailable",
+                                    "The database is unavailable; try again shortly / 数据库暂不可用，请稍后再试")
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error: HTTPException) -> Response:

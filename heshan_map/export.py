@@ -9,9 +9,11 @@ import json
 import logging
 import re
 import tempfile
+import time
 import zipfile
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 from urllib.parse import quote
@@ -25,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from . import repository
 from .dates import today_in_heshan
-from .errors import InvalidParameter
+from .errors import ExportTooLong, InvalidParameter
 from .features import site_properties
 from .filters import Filter
 from .ingest.crs import WGS84, CrsError, CrsSpec, from_wgs84, parse_crs
@@ -58,6 +60,11 @@ SHAPEFILE_FIELDS = {"investment_cny_100m": "invest_cny", "in_production_on": "pr
                     "stage_label": "stage_lbl", "updated_at": "updated"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC_COLUMNS = ("investment_cny_100m", "area_ha")
+BATCH_ROWS = 2000  # rows per GeoDataFrame appended to a GeoPackage or Shapefile
+CHUNK_BYTES = 64 * 1024  # bytes per chunk of a file sent from disk
+KML_HEAD = ("<?xml version='1.0' encoding='utf-8'?>\n"
+            '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>heshan_sites</name>')
+KML_TAIL = "</Document></kml>"
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,14 @@ class ExportRequest:
     lang: str = "zh"
     crs: CrsSpec = WGS84
     chinese_headers: bool = False
+    deadline: float | None = None  # time.monotonic() past which the export stops (EXPORT_BUDGET_S)
+
+
+def check_deadline(request: ExportRequest) -> None:
+    """Raise ExportTooLong when the export has run past its wall-clock budget."""
+    if request.deadline is not None and time.monotonic() > request.deadline:
+        raise ExportTooLong("The export took longer than the time allowed and was stopped; narrow the filter "
+                            "or use the command line (heshan-map export) / 导出超时，请缩小筛选范围")
 
 
 def parse_export_format(fmt: str) -> str:
@@ -116,12 +131,13 @@ def content_disposition(filename: str) -> str:
 
 def stream_geojson(session: Session, request: ExportRequest) -> Iterator[bytes]:
     """Yield a FeatureCollection in chunks of features built by PostGIS; memory stays flat."""
-    yield b'{"type":"FeatureCollection","features":['
-    separator = b""
+    head = b'{"type":"FeatureCollection","features":['
     for joined in repository.stream_feature_json(session, request.selection, labels_for(request.lang)):
-        yield separator + joined.encode("utf-8")
-        separator = b","
-    yield b"]}\n"
+        check_deadline(request)
+        yield head + joined.encode("utf-8")
+        head = b","
+    check_deadline(request)
+    yield (b"" if head == b"," else head) + b"]}\n"
 
 
 def neutralise_formula(value: Any) -> Any:
@@ -134,6 +150,7 @@ def neutralise_formula(value: Any) -> Any:
 def export_rows(session: Session, request: ExportRequest) -> Iterator[tuple[dict[str, Any], str]]:
     """Yield (properties, GeoJSON geometry text) of each selected site in id order."""
     for row in repository.iter_sites(session, request.selection):
+        check_deadline(request)
         yield site_properties(row, request.lang), row["geometry"]
 
 
@@ -163,6 +180,7 @@ def stream_csv(session: Session, request: ExportRequest) -> Iterator[bytes]:
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
+    check_deadline(request)
     yield buffer.getvalue().encode("utf-8")
 
 
@@ -171,19 +189,36 @@ def write_xlsx(session: Session, request: ExportRequest, target: Path) -> None:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("sites" if not request.chinese_headers else "项目")
     sheet.append(header_row(request))
-    for props, geometry in export_rows(session, request):
-        sheet.append(table_cells(props, geometry))
+    try:
+        for props, geometry in export_rows(session, request):
+            sheet.append(table_cells(props, geometry))
+    except BaseException:
+        # Finish and remove openpyxl's own temporary sheet file rather than leave it to the garbage collector.
+        sheet.close()
+        Path(getattr(sheet._writer, "out", "")).unlink(missing_ok=True)
+        raise
     workbook.save(target)
 
 
-def geodataframe(session: Session, request: ExportRequest, field_names: dict[str, str] | None = None
-                 ) -> gpd.GeoDataFrame:
-    """Return the selected sites as a GeoDataFrame in the requested CRS."""
+def geodataframes(session: Session, request: ExportRequest, field_names: dict[str, str] | None = None
+                  ) -> Iterator[gpd.GeoDataFrame]:
+    """Yield the selected sites as GeoDataFrames of up to BATCH_ROWS rows in the requested CRS; one if none."""
     records: list[dict[str, Any]] = []
-    geometries = []
+    geometries: list[BaseGeometry] = []
+    batches = 0
     for props, geometry_text in export_rows(session, request):
         records.append({(field_names or {}).get(name, name): props.get(name) for name, _ in COLUMNS})
         geometries.append(from_wgs84(shape(json.loads(geometry_text)), request.crs))
+        if len(records) == BATCH_ROWS:
+            yield geodataframe(records, geometries, request, field_names)
+            records, geometries, batches = [], [], batches + 1
+    if records or not batches:
+        yield geodataframe(records, geometries, request, field_names)
+
+
+def geodataframe(records: list[dict[str, Any]], geometries: list[BaseGeometry], request: ExportRequest,
+                 field_names: dict[str, str] | None) -> gpd.GeoDataFrame:
+    """Return rows and their geometries as a GeoDataFrame with the export's columns and types."""
     crs = f"EPSG:{request.crs.epsg}" if request.crs.kind == "epsg" else None
     columns = [(field_names or {}).get(name, name) for name, _ in COLUMNS]
     frame = gpd.GeoDataFrame(records, columns=columns, geometry=geometries, crs=crs)
@@ -195,9 +230,19 @@ def geodataframe(session: Session, request: ExportRequest, field_names: dict[str
 
 
 def write_gpkg(session: Session, request: ExportRequest, target: Path) -> None:
-    """Write a GeoPackage with one layer of the selected sites."""
-    frame = geodataframe(session, request)
-    pyogrio.write_dataframe(frame, target, layer="heshan_sites", driver="GPKG")
+    """Write a GeoPackage with one layer of the selected sites, appended batch by batch."""
+    batches = geodataframes(session, request)
+    first = next(batches)
+    second = next(batches, None)
+    if second is None:  # one batch: the layer takes the geometry type of what it holds
+        pyogrio.write_dataframe(first, target, layer="heshan_sites", driver="GPKG")
+        return
+    pyogrio.write_dataframe(first, target, layer="heshan_sites", driver="GPKG", geometry_type="Unknown",
+                            promote_to_multi=False)
+    del first
+    for frame in chain([second], batches):
+        pyogrio.write_dataframe(frame, target, layer="heshan_sites", driver="GPKG", append=True,
+                                promote_to_multi=False)
 
 
 def kml_geometry(parent: ET.Element, geometry: BaseGeometry) -> None:
@@ -222,55 +267,83 @@ def kml_geometry(parent: ET.Element, geometry: BaseGeometry) -> None:
             coordinates(ET.SubElement(ET.SubElement(polygon, "innerBoundaryIs"), "LinearRing"), ring.coords)
 
 
-def write_kml(session: Session, request: ExportRequest, target: Path) -> None:
-    """Write KML 2.2 (always WGS84): each site a Placemark with its name, description and fields as text."""
+def kml_placemark(props: dict[str, Any], geometry_text: str) -> str:
+    """Return one site as a KML Placemark with its name, description and fields as text."""
+    placemark = ET.Element("Placemark", id=f"site-{props['id']}")
+    ET.SubElement(placemark, "name").text = props["name"]
+    if props.get("description"):
+        # Google Earth renders <description> as HTML: escape it so stored text stays text there too.
+        ET.SubElement(placemark, "description").text = html.escape(props["description"])
+    data = ET.SubElement(placemark, "ExtendedData")
+    for name, _ in COLUMNS:
+        if name in ("name", "description") or props.get(name) is None:
+            continue
+        field = ET.SubElement(data, "Data", name=name)
+        ET.SubElement(field, "value").text = str(props[name])
+    kml_geometry(placemark, shape(json.loads(geometry_text)))
+    return ET.tostring(placemark, encoding="unicode")
+
+
+def stream_kml(session: Session, request: ExportRequest) -> Iterator[bytes]:
+    """Yield KML 2.2 (always WGS84), a Placemark per site, in chunks of up to 500 Placemarks."""
     # GDAL's KML driver written through pyogrio shifts field values when a name field is mapped,
-    # so the document is built with ElementTree, which escapes every text.
-    root = ET.Element("kml", xmlns="http://www.opengis.net/kml/2.2")
-    document = ET.SubElement(root, "Document")
-    ET.SubElement(document, "name").text = "heshan_sites"
-    for props, geometry_text in export_rows(session, request):
-        placemark = ET.SubElement(document, "Placemark", id=f"site-{props['id']}")
-        ET.SubElement(placemark, "name").text = props["name"]
-        if props.get("description"):
-            # Google Earth renders <description> as HTML: escape it so stored text stays text there too.
-            ET.SubElement(placemark, "description").text = html.escape(props["description"])
-        data = ET.SubElement(placemark, "ExtendedData")
-        for name, _ in COLUMNS:
-            if name in ("name", "description") or props.get(name) is None:
-                continue
-            field = ET.SubElement(data, "Data", name=name)
-            ET.SubElement(field, "value").text = str(props[name])
-        kml_geometry(placemark, shape(json.loads(geometry_text)))
-    ET.ElementTree(root).write(target, encoding="utf-8", xml_declaration=True)
+    # so each Placemark is built with ElementTree, which escapes every text.
+    parts = [KML_HEAD]
+    for count, (props, geometry_text) in enumerate(export_rows(session, request), start=1):
+        parts.append(kml_placemark(props, geometry_text))
+        if count % 500 == 0:
+            yield "".join(parts).encode("utf-8")
+            parts = []
+    check_deadline(request)
+    parts.append(KML_TAIL)
+    yield "".join(parts).encode("utf-8")
+
+
+SHAPEFILE_FAMILIES = {"Point": "points", "MultiPoint": "multipoints", "LineString": "lines",
+                      "MultiLineString": "lines", "Polygon": "polygons", "MultiPolygon": "polygons"}
 
 
 def write_shapefile_zip(session: Session, request: ExportRequest, target: Path) -> None:
-    """Write a zip of Shapefiles, one per geometry type (a Shapefile holds one), UTF-8 with .cpg."""
-    frame = geodataframe(session, request, SHAPEFILE_FIELDS)
-    families = {"Point": "points", "MultiPoint": "points", "LineString": "lines", "MultiLineString": "lines",
-                "Polygon": "polygons", "MultiPolygon": "polygons"}
+    """Write a zip of Shapefiles, one per geometry type (a Shapefile holds one), UTF-8 with .cpg, in batches."""
     with tempfile.TemporaryDirectory(prefix="heshan-shp-") as folder:
-        written: list[Path] = []
-        for family in ("points", "lines", "polygons"):
-            part = frame[frame.geometry.geom_type.map(families) == family]
-            if part.empty and not (family == "points" and frame.empty):
-                continue
-            path = Path(folder) / f"heshan_sites_{family}.shp"
-            pyogrio.write_dataframe(part, path, driver="ESRI Shapefile", encoding="UTF-8",
-                                    layer=f"heshan_sites_{family}")
-            written.extend(sorted(Path(folder).glob(f"heshan_sites_{family}.*")))
+        started: set[str] = set()
+        for frame in geodataframes(session, request, SHAPEFILE_FIELDS):
+            families = frame.geometry.geom_type.map(SHAPEFILE_FAMILIES)
+            for family in ("points", "multipoints", "lines", "polygons"):
+                part = frame[families == family]
+                if part.empty and not (family == "points" and frame.empty and not started):
+                    continue
+                pyogrio.write_dataframe(part, Path(folder) / f"heshan_sites_{family}.shp", driver="ESRI Shapefile",
+                                        encoding="UTF-8", layer=f"heshan_sites_{family}", append=family in started)
+                started.add(family)
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in written:
+            for path in sorted(Path(folder).iterdir()):
                 archive.write(path, path.name)
 
 
 FILE_WRITERS: dict[str, Callable[[Session, ExportRequest, Path], None]] = {
-    "xlsx": write_xlsx, "gpkg": write_gpkg, "kml": write_kml, "shp.zip": write_shapefile_zip,
+    "xlsx": write_xlsx, "gpkg": write_gpkg, "shp.zip": write_shapefile_zip,
 }
-STREAM_WRITERS: dict[str, Callable[[Session, ExportRequest], Iterable[bytes]]] = {
-    "geojson": stream_geojson, "csv": stream_csv,
+STREAM_WRITERS: dict[str, Callable[[Session, ExportRequest], Iterator[bytes]]] = {
+    "geojson": stream_geojson, "csv": stream_csv, "kml": stream_kml,
 }
+
+
+def file_chunks(session: Session, request: ExportRequest) -> Iterator[bytes]:
+    """Write a file format to a temporary folder, then yield the file in chunks; the folder goes when done."""
+    with tempfile.TemporaryDirectory(prefix="heshan-export-") as folder:
+        target = Path(folder) / f"export.{FORMATS[request.fmt][1]}"
+        FILE_WRITERS[request.fmt](session, request, target)
+        with target.open("rb") as handle:
+            while chunk := handle.read(CHUNK_BYTES):
+                yield chunk
+
+
+def export_chunks(session: Session, request: ExportRequest) -> Iterator[bytes]:
+    """Yield an export of any format in chunks; memory stays bounded whatever the number of sites."""
+    if request.fmt in STREAM_WRITERS:
+        return STREAM_WRITERS[request.fmt](session, request)
+    return file_chunks(session, request)
 
 
 def write_export(session: Session, request: ExportRequest, target: Path) -> None:

@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import logging
-import tempfile
-from pathlib import Path
+import time
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, current_app, request
 
 from .. import export
-from ..db import get_session
+from ..db import take_session
 from ..errors import InvalidParameter
+from ..streams import OwnedStream, slots_for
 from ..filters import parse_lang
 from .common import request_filter
 
@@ -17,25 +17,28 @@ LOGGER = logging.getLogger(__name__)
 bp = Blueprint("export", __name__, url_prefix="/api")
 
 
-@bp.get("/export.<path:fmt>")
-def download(fmt: str) -> Response:
-    """Send the selected sites in a format: GeoJSON and CSV streamed, the others from a temporary file."""
-    fmt = export.parse_export_format(fmt)
+def parse_export_request(fmt: str) -> export.ExportRequest:
+    """Return what the current request asks to export, with its wall-clock deadline."""
     selection = request_filter()
     if request.args.get("headers") not in (None, "", "en", "zh"):
         raise InvalidParameter("headers", "expected en or zh")
-    export_request = export.ExportRequest(
+    return export.ExportRequest(
         selection=selection, fmt=fmt, lang=parse_lang(request.args),
         crs=export.parse_export_crs(fmt, request.args.get("crs")),
-        chinese_headers=(request.args.get("headers") or "en") == "zh")
-    mimetype = export.FORMATS[fmt][0]
-    headers = {"Content-Disposition": export.content_disposition(export.download_name(selection, fmt))}
-    session = get_session()
-    if fmt in export.STREAM_WRITERS:
-        body = stream_with_context(export.STREAM_WRITERS[fmt](session, export_request))
-        return Response(body, mimetype=mimetype, headers=headers)
-    with tempfile.TemporaryDirectory(prefix="heshan-export-") as folder:
-        target = Path(folder) / f"export.{export.FORMATS[fmt][1]}"
-        export.FILE_WRITERS[fmt](session, export_request, target)
-        data = target.read_bytes()
-    return Response(data, mimetype=mimetype, headers=headers)
+        chinese_headers=(request.args.get("headers") or "en") == "zh",
+        deadline=time.monotonic() + current_app.config["EXPORT_BUDGET_S"])
+
+
+@bp.get("/export.<path:fmt>")
+def download(fmt: str) -> Response:
+    """Send the selected sites in a format, streamed in chunks over a connection the response owns."""
+    fmt = export.parse_export_format(fmt)
+    export_request = parse_export_request(fmt)
+    headers = {"Content-Disposition": export.content_disposition(export.download_name(export_request.selection, fmt))}
+    release = slots_for(current_app).acquire(request.remote_addr or "unknown")
+    stream = OwnedStream(take_session(), release)
+    body = stream.start(export.export_chunks(stream.session, export_request),
+                        done_with_database=fmt in export.FILE_WRITERS)
+    response = Response(body, mimetype=export.FORMATS[fmt][0], headers=headers)
+    response.call_on_close(stream.close)
+    return response
