@@ -52,6 +52,7 @@ LIMIT_DEFAULTS: dict[str, int] = {
     "EXPORTS_TOTAL": 4,                  # exports one worker process runs at once
     "POOL_TIMEOUT_S": 3,                 # wait for a database connection before answering 503
     "RETRY_AFTER_S": 5,                  # Retry-After of a 429 or 503
+    "MAX_PAGE_BYTES": 20_000_000,        # text in one page of features; a page stops early past it
 }
 
 

@@ -62,10 +62,31 @@ def geojson_response(body: dict, status: int = 200) -> Response:
     return response
 
 
+def row_size(row: dict[str, Any]) -> int:
+    """Return roughly how many characters a site row takes in a response (its text and geometry)."""
+    size = sum(len(value) for value in row.values() if isinstance(value, str))
+    return size + (len(str(row["attributes"])) if row.get("attributes") else 0)
+
+
+def within_page_budget(rows: list[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
+    """Return the leading rows whose text fits the page budget (always at least one)."""
+    total = 0
+    for count, row in enumerate(rows):
+        total += row_size(row)
+        if total > budget and count > 0:
+            return rows[:count]
+    return rows
+
+
 def feature_page(selection: Filter, lang: str, limit: int, offset: int) -> dict:
-    """Return one page of the selected sites as a FeatureCollection with counts and paging links."""
+    """Return one page of the selected sites as a FeatureCollection with counts and paging links.
+
+    A page stops early when its features would pass MAX_PAGE_BYTES; `numberReturned` and the `next` link say
+    where the following page starts.
+    """
     session = get_session()
-    rows = repository.select_sites(session, selection, limit, offset)
+    rows = within_page_budget(repository.select_sites(session, selection, limit, offset),
+                              int(current_app.config["MAX_PAGE_BYTES"]))
     matched = repository.count_sites(session, selection)
     return {
         "type": "FeatureCollection",
@@ -86,7 +107,7 @@ def paging_links(limit: int, offset: int, returned: int, matched: int) -> list[d
 
     links = [page("self", offset)]
     if offset + returned < matched:
-        links.append(page("next", offset + limit))
+        links.append(page("next", offset + returned))
     if offset > 0:
         links.append(page("prev", max(0, offset - limit)))
     return links
