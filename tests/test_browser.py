@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import json
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import Browser, Page
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from tests.pagewatch import PageWatch, wait_until
 
 
 HOSTILE_NAMES = [
@@ -20,53 +20,6 @@ HOSTILE_NAMES = [
     "</script><script>alert(3)</script>",
     "\"'><svg onload=alert(4)>",
 ]
-
-
-# Every Content-Security-Policy violation of a document, as the page itself sees it.
-CSP_LISTENER = """window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(
-    e.violatedDirective + " " + e.blockedURI + " " + (e.sample || "")));"""
-
-
-class PageWatch:
-    """Record a page's JavaScript errors, dialogs, CSP violations and requests to hosts other than the service."""
-
-    def __init__(self, page: Page, base_url: str) -> None:
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.refused: list[str] = []
-        self.outside: list[tuple[str, str]] = []
-        self.page = page
-        host = urlparse(base_url).netloc
-        page.add_init_script(CSP_LISTENER)
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error"
-                and "ERR_FAILED" not in msg.text and "ERR_NAME" not in msg.text else None)
-        page.on("console", lambda msg: self.refused.append(msg.text) if "Refused to" in msg.text
-                or "Content Security Policy" in msg.text else None)
-        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
-
-        def route(route, request) -> None:
-            if urlparse(request.url).netloc == host or request.url.startswith("data:"):
-                route.continue_()
-            else:
-                self.outside.append((request.resource_type, request.url))
-                route.abort()
-
-        page.route("**/*", route)
-
-    def csp_violations(self) -> list[str]:
-        """Return the policy violations of the current document and every console refusal so far."""
-        return self.page.evaluate("window.__cspViolations || []") + self.refused
-
-
-def wait_until(page: Page, expression: str, timeout_ms: int = 30_000) -> None:
-    """Poll a page expression until it is true; unlike wait_for_function it needs no eval the CSP forbids."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        page.wait_for_timeout(50)
 
 
 def open_map(browser: Browser, base_url: str, query: str = "", **context_args) -> tuple[Page, PageWatch]:

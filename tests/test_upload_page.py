@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from heshan_map.auth import create_user
+from tests.pagewatch import PageWatch, wait_until
 
 EDITOR = "browser-upload-editor"
 CODE_PREFIX = "BROWSER-UP-"
@@ -57,47 +57,10 @@ def editor_token(engine: Engine) -> Iterator[str]:
         session.commit()
 
 
-# Every Content-Security-Policy violation of a document, as the page itself sees it.
-CSP_LISTENER = """window.__cspViolations = [];
-document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(
-    e.violatedDirective + " " + e.blockedURI + " " + (e.sample || "")));"""
-
-
-class PageWatch:
-    """Record a page's JavaScript errors, dialogs and CSP violations; let only the service's own requests through."""
-
-    def __init__(self, page: Page, base_url: str) -> None:
-        self.errors: list[str] = []
-        self.dialogs: list[str] = []
-        self.refused: list[str] = []
-        self.page = page
-        host = urlparse(base_url).netloc
-        page.add_init_script(CSP_LISTENER)
-        page.on("console", lambda msg: self.refused.append(msg.text) if "Refused to" in msg.text
-                or "Content Security Policy" in msg.text else None)
-        page.on("pageerror", lambda error: self.errors.append(str(error)))
-        page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
-        page.route("**/*", lambda route, request: route.continue_() if urlparse(request.url).netloc == host
-                   or request.url.startswith("data:") else route.abort())
-
-    def csp_violations(self) -> list[str]:
-        """Return the policy violations of the current document and every console refusal so far."""
-        return self.page.evaluate("window.__cspViolations || []") + self.refused
-
-
-def wait_until(page: Page, expression: str, timeout_ms: int = 30_000) -> None:
-    """Poll a page expression until it is true; unlike wait_for_function it needs no eval the CSP forbids."""
-    deadline = time.monotonic() + timeout_ms / 1000
-    while not page.evaluate(expression):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {expression}")
-        page.wait_for_timeout(50)
-
-
 def log_in(browser: Browser, base_url: str, token: str) -> tuple[Page, PageWatch]:
     """Log the editor in through the login form; return the upload page it lands on."""
     page = browser.new_page(locale="zh-CN")
-    watch = PageWatch(page, base_url)
+    watch = PageWatch(page, base_url, console_errors=False)
     page.goto(f"{base_url}/upload")
     assert urlparse(page.url).path == "/login"
     page.fill("input[name=name]", EDITOR)
