@@ -117,10 +117,11 @@ def import_command(path: str, kind: str | None, crs: str | None, stage: str | No
     from .uploads import UploadRequest, process_upload
 
     file = Path(path)
-    with Session(engine_checked()) as session, click.progressbar(length=3, label=f"importing {file.name}",
+    shown = logsafe.escape_control(file.name)  # a name with a newline must not forge terminal lines
+    with Session(engine_checked()) as session, click.progressbar(length=3, label=f"importing {shown}",
                                                                  file=sys.stderr) as bar:
         def progress(step: str, done: int, total: int) -> None:
-            bar.label = f"importing {file.name}: {step}"
+            bar.label = f"importing {shown}: {step}"
             bar.update(done - bar.pos)
 
         outcome = process_upload(session, UploadRequest(
