@@ -155,12 +155,18 @@ def gpkg_tables(path: Path) -> set[str]:
     try:
         contents = {str(row[0]) for row in connection.execute("SELECT table_name FROM gpkg_contents")}
         objects = connection.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master").fetchall()
+        linked_srs = connection.execute(
+            "SELECT count(*) FROM gpkg_spatial_ref_sys WHERE lower(definition) LIKE '%/vsi%' "
+            "OR lower(trim(definition)) LIKE 'http%' OR lower(trim(definition)) LIKE 'file:%'").fetchone()[0]
         generated = [table for table in contents if any(
             row[6] in (2, 3) for row in connection.execute("SELECT * FROM pragma_table_xinfo(?)", (table,)))]
     except sqlite3.Error as error:
         raise UnsafeFile(f"The GeoPackage cannot be read ({error}) / 无法读取该 GeoPackage", 422) from error
     finally:
         connection.close()
+    if linked_srs:
+        raise UnsafeFile("The GeoPackage's gpkg_spatial_ref_sys names a path or web address instead of WKT; "
+                         "refused / GeoPackage 坐标系定义是路径或网址，拒绝读取", 422)
     odd = [f"{kind} {name}" for kind, name, sql in objects if not standard_object(kind, name, sql, contents)]
     if odd or generated:
         shown = ", ".join((odd + [f"generated columns in {table}" for table in generated])[:5])

@@ -32,8 +32,8 @@ def refuse_too_many_rows(count: int, limits: Limits) -> None:
     """Raise UnsafeFile 413 when a file holds more rows or features than allowed."""
     if count > limits.max_features:
         raise UnsafeFile(
-            f"The file has more than {limits.max_features:,} rows or features / 文件行数（要素数）超过上限 "
-            f"{limits.max_features:,}", 413)
+            f"The file has more than {limits.max_features:,} rows or features (MAX_UPLOAD_ROWS) "
+            f"/ 文件行数（要素数）超过上限 {limits.max_features:,}（MAX_UPLOAD_ROWS）", 413)
 
 
 def refuse_too_many_vertices(geometries: Sequence[BaseGeometry | None], limits: Limits) -> None:
@@ -42,7 +42,7 @@ def refuse_too_many_vertices(geometries: Sequence[BaseGeometry | None], limits: 
     if vertices > limits.max_vertices:
         raise UnsafeFile(
             f"The geometries have {vertices:,} vertices, more than the {limits.max_vertices:,} allowed "
-            f"/ 图形节点数超过上限", 413)
+            f"(MAX_FILE_VERTICES) / 图形节点数 {vertices:,} 超过上限 {limits.max_vertices:,}（MAX_FILE_VERTICES）", 413)
 
 
 def refuse_too_many_columns(count: int, limits: Limits) -> None:

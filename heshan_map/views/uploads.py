@@ -11,11 +11,19 @@ from ..db import get_session
 from ..errors import InvalidParameter, NotFound, ServiceError
 from ..filters import parse_lang
 from ..i18n import UI
+from ..ingest.safety import Limits
 from ..vocabulary import KIND_LABELS, KINDS, STAGE_LABELS, STAGES
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__)
 CRS_CHOICES = ("EPSG:4326", "GCJ-02", "BD-09", "EPSG:4490", "EPSG:4547", "EPSG:4526", "EPSG:4546", "EPSG:4525")
+
+
+def upload_limits() -> Limits:
+    """Return the upload limits set in the app config (MAX_UPLOAD_ROWS, _COLUMNS, MAX_FILE_VERTICES, UPLOAD_BUDGET_S)."""
+    config = current_app.config
+    return Limits(max_features=int(config["MAX_UPLOAD_ROWS"]), max_columns=int(config["MAX_UPLOAD_COLUMNS"]),
+                  max_vertices=int(config["MAX_FILE_VERTICES"]), budget_s=float(config["UPLOAD_BUDGET_S"]))
 
 
 def parse_flag(name: str) -> bool:
@@ -33,13 +41,14 @@ def create_upload() -> tuple[Response, int]:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise InvalidParameter("file", "send the file as multipart/form-data field 'file'")
+    uploads.check_filename(upload.filename)
     user = auth.current_user()
     outcome = uploads.process_upload(get_session(), uploads.UploadRequest(
         data=upload.read(), filename=upload.filename, user=user["name"],
         kind=(request.form.get("kind") or request.args.get("kind") or None),
         crs=(request.form.get("crs") or request.args.get("crs") or None),
         stage=(request.form.get("stage") or request.args.get("stage") or None),
-        dry_run=parse_flag("dry_run"), repair=parse_flag("repair")))
+        dry_run=parse_flag("dry_run"), repair=parse_flag("repair"), limits=upload_limits()))
     return jsonify(outcome.report), outcome.status
 
 
