@@ -28,7 +28,6 @@ GDAL_READ_OPTIONS = {
     "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".uploads-never-read-urls",
     "GML_DOWNLOAD_SCHEMA": "NO",
     "GML_DOWNLOAD_WFS_SCHEMA": "NO",
-    "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR",
 }
 GPKG_OPEN_OPTIONS = {"IMMUTABLE": "YES", "LIST_ALL_TABLES": "NO"}
 VSI_PREFIX = "/vsi"
@@ -86,7 +85,10 @@ def plain_geojson(data: bytes) -> bytes:
         plain.update(plain_feature(document))  # type: ignore[arg-type]
     else:
         plain.update({key: document[key] for key in ("coordinates", "geometries") if key in document})
-    text = json.dumps(plain, ensure_ascii=False, allow_nan=False)
+    try:
+        text = json.dumps(plain, ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        raise UnsafeFile(f"The GeoJSON holds NaN or Infinity ({error}) / GeoJSON 含 NaN 或 Infinity", 422) from error
     return text.replace("<", "\\u003c").replace("/", "\\/").encode("utf-8")
 
 
