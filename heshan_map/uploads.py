@@ -1,9 +1,11 @@
 """Uploads: read a file, validate every row, and write all of it in one transaction or nothing."""
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from flask import current_app, has_app_context
@@ -19,7 +21,7 @@ from .ingest.bounds import input_limits
 from .ingest.crs import CrsError, CrsSpec, crs_from_wkt, parse_crs
 from .ingest.landreport import LandReport, LandReportError, read_land_report
 from .ingest.readers import RawTable, read_table
-from .ingest.safety import UnsafeFile, sniff_format
+from .ingest.safety import Limits, OverBudget, UnsafeFile, sniff_format
 from .ingest.validate import Options, Validation, json_safe, validate_table
 from .records import SiteRecord
 from .vocabulary import KINDS, STAGES
@@ -41,6 +43,27 @@ class UploadRequest:
     stage: str | None = None
     dry_run: bool = False
     repair: bool = False
+    limits: Limits = field(default_factory=Limits)
+
+
+def check_filename(filename: str) -> None:
+    """Refuse a file name with a NUL, another control character or a lone surrogate (400)."""
+    if any(ord(char) < 32 or ord(char) == 127 or 0xD800 <= ord(char) <= 0xDFFF for char in filename):
+        raise InvalidParameter("file", "the file name holds a NUL, a control character or an invalid (surrogate) "
+                                       "character; rename the file / 文件名含有空字符、控制字符或无效字符，请重命名")
+
+
+def with_deadline(limits: Limits) -> Limits:
+    """Return the limits with the wall-clock deadline of an upload starting now."""
+    return dataclasses.replace(limits, deadline=time.monotonic() + limits.budget_s)
+
+
+def check_budget(limits: Limits) -> None:
+    """Raise a 503 ServiceError naming UPLOAD_BUDGET_S once the upload's budget is spent."""
+    try:
+        limits.check_budget()
+    except OverBudget as error:
+        raise ServiceError(error.message, code="upload_budget_exceeded", status=error.status) from None
 
 
 @dataclass
@@ -90,7 +113,9 @@ def read_upload(request: UploadRequest, options: Options) -> tuple[RawTable, Crs
             options.kind = options.kind or "land_plot"
             options.default_stage = options.default_stage or "signed"
             return land_report_table(report, request.filename), report.crs
-        table = read_table(request.data, request.filename, fmt=fmt)
+        table = read_table(request.data, request.filename, request.limits, fmt=fmt)
+    except OverBudget as error:
+        raise ServiceError(error.message, code="upload_budget_exceeded", status=error.status) from None
     except UnsafeFile as error:
         raise ServiceError(str(error), code="unsafe_file", status=error.status) from None
     except LandReportError as error:
@@ -151,11 +176,16 @@ def check_rows(session: Session, table: RawTable, options: Options, file_crs: Cr
 def process_upload(session: Session, request: UploadRequest, progress: Progress | None = None) -> UploadOutcome:
     """Validate an upload and, unless it has errors or is a dry run, write it in one transaction."""
     tick = progress or (lambda step, done, total: None)
+    check_filename(request.filename)
+    request = dataclasses.replace(request, limits=with_deadline(request.limits))
     options = parse_options(request)
     tick("read", 0, 3)
+    check_budget(request.limits)
     table, file_crs = read_upload(request, options)
+    check_budget(request.limits)
     tick("validate", 1, 3)
     validation = check_rows(session, table, options, file_crs)
+    check_budget(request.limits)
     sha256 = hashlib.sha256(request.data).hexdigest()
     report: dict[str, Any] = {
         "created": 0, "updated": 0, "unchanged": 0, "errors": validation.errors, "notes": validation.notes,
@@ -172,6 +202,7 @@ def process_upload(session: Session, request: UploadRequest, progress: Progress 
         report["preview"] = preview_of(validation)
         return UploadOutcome(200, report)
     tick("write", 2, 3)
+    check_budget(request.limits)
     upload_id = repository.insert_upload(
         session, user_name=request.user, filename=request.filename, sha256=sha256, file_format=table.format,
         crs_given=request.crs, crs_used=validation.crs_used, kind_given=request.kind, encoding=table.encoding,

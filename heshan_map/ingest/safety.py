@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import stat
+import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -70,7 +71,21 @@ class Limits:
     max_compression_ratio: float = 200
     max_features: int = 200_000
     max_vertices: int = 5_000_000
+    max_columns: int = 500
     ratio_check_min_bytes: int = 1 * MB  # tiny archives of blank text compress absurdly yet harmlessly
+    budget_s: float = 600
+    deadline: float | None = None  # time.monotonic() after which reading stops (None: no budget)
+
+    def check_budget(self) -> None:
+        """Raise OverBudget once the upload's wall-clock budget is spent."""
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OverBudget(
+                f"The upload took longer than its budget of {self.budget_s:g} s (UPLOAD_BUDGET_S); nothing was "
+                f"written / 上传处理超过时间上限 {self.budget_s:g} 秒（UPLOAD_BUDGET_S），未写入任何数据", 503)
+
+
+class OverBudget(UnsafeFile):
+    """An upload stopped because it ran past its wall-clock budget."""
 
 
 def human_size(size: int) -> str:

@@ -1,0 +1,177 @@
+"""Keep GDAL on the upload: no network, no file outside its temp folder, no SQL a GeoPackage's author wrote."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import defusedxml.ElementTree as SafeET
+import pyogrio
+from defusedxml import DefusedXmlException
+
+from .safety import UnsafeFile
+
+LOGGER = logging.getLogger(__name__)
+
+# Set before every GDAL read and never unset: pyogrio's options are process-wide, and restoring
+# them after one read would reopen the door for a read running in another thread.
+# - CPL_VSIL_CURL_ALLOWED_FILENAME/EXTENSIONS: /vsicurl/ (and the /vsis3/, /vsigs/… built on it)
+#   open nothing, whoever names the path (a VRT's SrcDataSource, a GeoJSON crs name).
+# - GML_DOWNLOAD_SCHEMA*: the GML driver never fetches an xsi:schemaLocation.
+# GDAL 3.10 has no switch for CPLHTTPFetch (a GeoJSON "crs" link); those are refused in the content.
+GDAL_READ_OPTIONS = {
+    "CPL_VSIL_CURL_ALLOWED_FILENAME": "/vsicurl/uploads-never-read-urls",
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".uploads-never-read-urls",
+    "GML_DOWNLOAD_SCHEMA": "NO",
+    "GML_DOWNLOAD_WFS_SCHEMA": "NO",
+}
+GPKG_OPEN_OPTIONS = {"IMMUTABLE": "YES", "LIST_ALL_TABLES": "NO"}
+VSI_PREFIX = "/vsi"
+SAFE_CRS_URI = re.compile(r"^(urn:ogc:def:crs:|https?://www\.opengis\.net/def/crs/|EPSG:)", re.IGNORECASE)
+KML_REFUSED_ELEMENTS = frozenset({"NetworkLink", "NetworkLinkControl"})
+
+
+def harden_gdal() -> None:
+    """Set the GDAL options that keep a read of an upload off the network."""
+    pyogrio.set_gdal_config_options(GDAL_READ_OPTIONS)
+
+
+# --- GeoJSON ----------------------------------------------------------------------------------
+
+def checked_crs(crs: object) -> dict[str, Any] | None:
+    """Return a GeoJSON "crs" member GDAL may read, refusing links and paths; None when absent."""
+    if crs is None:
+        return None
+    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    if not isinstance(crs, dict) or crs.get("type") != "name" or not isinstance(name, str):
+        raise UnsafeFile("The GeoJSON \"crs\" is a link or not a CRS name; only a name such as EPSG:4547 is "
+                         "read; give the CRS with the crs parameter / GeoJSON 的 crs 只接受名称（如 EPSG:4547），"
+                         "不接受链接", 422)
+    if VSI_PREFIX in name.lower() or ("://" in name and not SAFE_CRS_URI.match(name)):
+        raise UnsafeFile(f"The GeoJSON \"crs\" name {name[:80]!r} is a path or web address; refused "
+                         f"/ GeoJSON 的 crs 名称是路径或网址，拒绝读取", 422)
+    return {"type": "name", "properties": {"name": name}}
+
+
+def plain_feature(feature: object) -> object:
+    """Return a Feature with only its type, id, properties and geometry."""
+    if not isinstance(feature, dict):
+        return feature
+    return {key: feature[key] for key in ("type", "id", "properties", "geometry") if key in feature}
+
+
+def plain_geojson(data: bytes) -> bytes:
+    """Return the GeoJSON rewritten with only GeoJSON members and no '<' or '/' outside escapes.
+
+    Without '<' no XML driver (OGR_VRT, WFS, GML) can claim the file, and without '/' it names no
+    path: both are written as JSON escapes, which read back as the same strings.
+    """
+    try:
+        document = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise UnsafeFile(f"The GeoJSON cannot be parsed ({error}) / GeoJSON 无法解析", 422) from error
+    plain: dict[str, Any] = {"type": document["type"]}
+    crs = checked_crs(document.get("crs"))
+    if crs:
+        plain["crs"] = crs
+    if document["type"] == "FeatureCollection":
+        features = document.get("features")
+        plain["features"] = [plain_feature(f) for f in features] if isinstance(features, list) else features
+    elif document["type"] == "Feature":
+        plain.update(plain_feature(document))  # type: ignore[arg-type]
+    else:
+        plain.update({key: document[key] for key in ("coordinates", "geometries") if key in document})
+    try:
+        text = json.dumps(plain, ensure_ascii=False, allow_nan=False)
+    except ValueError as error:
+        raise UnsafeFile(f"The GeoJSON holds NaN or Infinity ({error}) / GeoJSON 含 NaN 或 Infinity", 422) from error
+    return text.replace("<", "\\u003c").replace("/", "\\/").encode("utf-8")
+
+
+# --- KML --------------------------------------------------------------------------------------
+
+def refuse_remote_kml(data: bytes) -> None:
+    """Refuse KML that is not one well-formed kml element, holds a NetworkLink, or names a /vsi path."""
+    try:
+        root = SafeET.parse(io.BytesIO(data), forbid_dtd=True).getroot()
+    except (SafeET.ParseError, DefusedXmlException, ValueError, LookupError) as error:
+        raise UnsafeFile(f"The KML is not well-formed XML ({error}) / KML 不是格式正确的 XML", 422) from error
+    if root.tag.rsplit("}", 1)[-1] != "kml":
+        raise UnsafeFile("The KML's root element is not kml / KML 根元素不是 kml", 415)
+    for element in root.iter():
+        name = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+        if name in KML_REFUSED_ELEMENTS:
+            raise UnsafeFile(f"The KML has a {name} (a link to another file); refused "
+                             f"/ KML 含网络链接（{name}），拒绝读取", 422)
+        texts = [element.text or "", *element.attrib.values()]
+        if any(text.strip().lower().startswith(VSI_PREFIX) for text in texts):
+            raise UnsafeFile("The KML names a GDAL /vsi path; refused / KML 含 /vsi 路径，拒绝读取", 422)
+
+
+# --- Shapefile .prj ---------------------------------------------------------------------------
+
+WKT_START = re.compile(r"^\s*(PROJCS|GEOGCS|GEOCCS|COMPD_CS|PROJCRS|GEOGCRS|GEODCRS|BOUNDCRS|COMPOUNDCRS)\s*\[",
+                       re.IGNORECASE)
+
+
+def refuse_prj_not_wkt(text: str) -> None:
+    """Refuse a .prj that is not WKT (a URL, a /vsi or other path, a PROJ +init string)."""
+    if text and not WKT_START.match(text):
+        raise UnsafeFile("The Shapefile's .prj is not a WKT coordinate system; refused "
+                         "/ Shapefile 的 .prj 不是 WKT 坐标系，拒绝读取", 422)
+
+
+# --- GeoPackage -------------------------------------------------------------------------------
+
+def open_immutable(path: Path) -> sqlite3.Connection:
+    """Open a SQLite file read-only and immutable, trusting nothing in its schema."""
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        connection.execute("PRAGMA trusted_schema = OFF")
+        return connection
+    except sqlite3.Error as error:
+        raise UnsafeFile(f"The GeoPackage cannot be opened ({error}) / 无法打开该 GeoPackage", 422) from error
+
+
+def standard_object(kind: str, name: str, sql: str, contents: set[str]) -> bool:
+    """Tell whether a schema object is one GDAL or the GeoPackage standard makes."""
+    if kind in ("table", "index"):
+        if not sql.lstrip().upper().startswith("CREATE VIRTUAL TABLE"):
+            return True
+        return name.startswith("rtree_") and re.search(r"\bUSING\s+rtree\s*\(", sql, re.IGNORECASE) is not None
+    if kind != "trigger":
+        return False
+    if name.startswith("gpkg_"):
+        return True
+    return any(name.startswith((f"rtree_{table}_", f"trigger_insert_feature_count_{table}",
+                                f"trigger_delete_feature_count_{table}")) for table in contents)
+
+
+def gpkg_tables(path: Path) -> set[str]:
+    """Return the gpkg_contents tables, refusing views, virtual tables and non-standard triggers."""
+    connection = open_immutable(path)
+    try:
+        contents = {str(row[0]) for row in connection.execute("SELECT table_name FROM gpkg_contents")}
+        objects = connection.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master").fetchall()
+        linked_srs = connection.execute(
+            "SELECT count(*) FROM gpkg_spatial_ref_sys WHERE lower(definition) LIKE '%/vsi%' "
+            "OR lower(trim(definition)) LIKE 'http%' OR lower(trim(definition)) LIKE 'file:%'").fetchone()[0]
+        generated = [table for table in contents if any(
+            row[6] in (2, 3) for row in connection.execute("SELECT * FROM pragma_table_xinfo(?)", (table,)))]
+    except sqlite3.Error as error:
+        raise UnsafeFile(f"The GeoPackage cannot be read ({error}) / 无法读取该 GeoPackage", 422) from error
+    finally:
+        connection.close()
+    if linked_srs:
+        raise UnsafeFile("The GeoPackage's gpkg_spatial_ref_sys names a path or web address instead of WKT; "
+                         "refused / GeoPackage 坐标系定义是路径或网址，拒绝读取", 422)
+    odd = [f"{kind} {name}" for kind, name, sql in objects if not standard_object(kind, name, sql, contents)]
+    if odd or generated:
+        shown = ", ".join((odd + [f"generated columns in {table}" for table in generated])[:5])
+        raise UnsafeFile(f"The GeoPackage holds views, triggers or virtual tables ({shown}); only plain tables "
+                         f"are read / GeoPackage 含视图、触发器或虚拟表，只接受普通数据表", 422)
+    return contents

@@ -1,0 +1,276 @@
+"""Hostile uploads: no request leaves the server, small files cannot buy unbounded CPU, odd names are 4xx."""
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from heshan_map import create_app
+from heshan_map.errors import ServiceError
+from heshan_map.uploads import UploadRequest, process_upload
+
+from .conftest import TEST_URL
+from .test_uploads import PROJECT_HEADER, counts, csv_bytes, post_upload
+
+DATA = Path(__file__).parent / "data"
+PLACEMARK = "<Placemark><name>鹤山测试点</name><Point><coordinates>112.96,22.77</coordinates></Point></Placemark>"
+KML_NS = 'xmlns="http://www.opengis.net/kml/2.2"'
+NAME_ROW = ["鹤山名称项目", "112.9612", "22.7703", "已签约", "T-NAME-1", "1.5", "2024-03"]
+
+
+class Listener:
+    """A socket server on 127.0.0.1 in a thread that counts the connections made to it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.1)
+        self.port = self.sock.getsockname()[1]
+        self.requests: list[bytes] = []
+        self.running = True
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def url(self, suffix: str = "") -> str:
+        """Return a fresh URL on the listener (fresh so GDAL's /vsicurl/ cache never answers for it)."""
+        return f"http://127.0.0.1:{self.port}/{uuid.uuid4().hex}{suffix}"
+
+    def serve(self) -> None:
+        """Accept connections, note the first bytes of each and answer 404."""
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    self.requests.append(conn.recv(4096))
+                    conn.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    self.requests.append(b"")
+
+    def close(self) -> int:
+        """Stop, drain connections still queued, and return how many were made."""
+        if not self.running:
+            return len(self.requests)
+        self.running = False
+        self.thread.join()
+        self.sock.setblocking(False)
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                break
+            conn.close()
+            self.requests.append(b"(queued)")
+        self.sock.close()
+        return len(self.requests)
+
+
+@pytest.fixture()
+def listener() -> Iterator[Listener]:
+    """Return a listener; a short GDAL HTTP timeout keeps a leaking read from hanging the test."""
+    pyogrio.set_gdal_config_options({"GDAL_HTTP_TIMEOUT": "2", "GDAL_HTTP_MAX_RETRY": "0"})
+    server = Listener()
+    yield server
+    server.close()
+    pyogrio.set_gdal_config_options({"GDAL_HTTP_TIMEOUT": None, "GDAL_HTTP_MAX_RETRY": None})
+
+
+@pytest.fixture()
+def editor(session) -> str:
+    """Return the API token of a new editor."""
+    from heshan_map.auth import create_user
+    return create_user(session, "hardening-editor", "editor")
+
+
+def app_with(connection, **config: object):
+    """Return a test client of an app with the given config overrides."""
+    return create_app({"TESTING": True, "DATABASE_URL": TEST_URL, "DB_CONNECTION": connection,
+                       "SECRET_KEY": "test", **config}).test_client()
+
+
+# --- hostile files ----------------------------------------------------------------------------
+
+def geojson_with(**members: object) -> bytes:
+    """Return a one-point GeoJSON FeatureCollection with extra top-level members."""
+    point = {"type": "Feature", "properties": {"项目名称": "鹤山测试点", "状态": "已签约"},
+             "geometry": {"type": "Point", "coordinates": [112.96, 22.77]}}
+    return json.dumps({"type": "FeatureCollection", **members, "features": [point]}, ensure_ascii=False).encode()
+
+
+def vrt(source: str) -> str:
+    """Return an OGR VRT whose layer reads source."""
+    return (f"<OGRVRTDataSource><OGRVRTLayer name='p'><SrcDataSource>{source}</SrcDataSource>"
+            f"</OGRVRTLayer></OGRVRTDataSource>")
+
+
+def shapefile_zip_with_prj(prj: bytes) -> bytes:
+    """Return the sample zipped Shapefile with its .prj replaced."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(DATA / "plots_4547_shp.zip") as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            target.writestr(info.filename, prj if info.filename.lower().endswith(".prj") else source.read(info))
+    return out.getvalue()
+
+
+def gpkg_after(tmp_path: Path, sql: str) -> bytes:
+    """Return the sample GeoPackage after running SQL on a copy of it."""
+    path = tmp_path / f"{uuid.uuid4().hex}.gpkg"
+    shutil.copy(DATA / "sites.gpkg", path)
+    connection = sqlite3.connect(path)
+    connection.executescript(sql)
+    connection.commit()
+    connection.close()
+    return path.read_bytes()
+
+
+HOSTILE = {
+    "geojson_crs_link": lambda l, tmp: (geojson_with(crs={"type": "link", "properties": {"href": l.url()}}),
+                                        "a.geojson"),
+    "geojson_crs_link_vsicurl": lambda l, tmp: (geojson_with(
+        crs={"type": "link", "properties": {"href": "/vsicurl/" + l.url()}}), "a.geojson"),
+    "geojson_crs_name_vsicurl": lambda l, tmp: (geojson_with(
+        crs={"type": "name", "properties": {"name": "/vsicurl/" + l.url()}}), "a.geojson"),
+    "geojson_is_a_vrt": lambda l, tmp: (json.dumps({"a": vrt("/vsicurl/" + l.url(".csv")),
+                                                    "type": "FeatureCollection", "features": []}).encode(),
+                                        "a.geojson"),
+    "kml_network_link": lambda l, tmp: (f"<kml {KML_NS}><Document><NetworkLink><Link><href>{l.url('.kml')}"
+                                        f"</href></Link></NetworkLink>{PLACEMARK}</Document></kml>".encode(),
+                                        "a.kml"),
+    "kml_vsicurl_href": lambda l, tmp: (f"<kml {KML_NS}><Document><Style><IconStyle><Icon><href>/vsicurl/"
+                                        f"{l.url('.png')}</href></Icon></IconStyle></Style>{PLACEMARK}"
+                                        f"</Document></kml>".encode(), "a.kml"),
+    "kml_then_a_vrt": lambda l, tmp: (f"<kml {KML_NS}/>{vrt('/vsicurl/' + l.url('.csv'))}".encode(), "a.kml"),
+    "shapefile_prj_vsicurl": lambda l, tmp: (shapefile_zip_with_prj(f"/vsicurl/{l.url()}".encode()), "a.zip"),
+    "gpkg_srs_vsicurl": lambda l, tmp: (gpkg_after(tmp, f"UPDATE gpkg_spatial_ref_sys SET definition = "
+                                                        f"'/vsicurl/{l.url()}' WHERE srs_id = 4326;"), "a.gpkg"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_upload_makes_no_request_and_is_refused(client, connection, editor, listener, tmp_path,
+                                                        case: str) -> None:
+    data, filename = HOSTILE[case](listener, tmp_path)
+    before = counts(connection)
+    response = post_upload(client, data, filename, editor, kind="project", stage="signed", dry_run="true")
+    assert listener.close() == 0, listener.requests
+    assert 400 <= response.status_code < 500, response.get_json()
+    assert counts(connection) == before
+
+
+def test_xml_schema_reference_in_a_kml_is_not_fetched(client, editor, listener) -> None:
+    schema = (f'xmlns:gml="http://www.opengis.net/gml" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+              f'xsi:schemaLocation="http://www.opengis.net/gml {listener.url(".xsd")}"')
+    data = f'<?xml version="1.0"?><kml {KML_NS} {schema}><Document>{PLACEMARK}</Document></kml>'.encode()
+    response = post_upload(client, data, "a.kml", editor, kind="project", stage="signed", dry_run="true")
+    assert listener.close() == 0, listener.requests
+    assert response.status_code in (200, 422), response.get_json()
+
+
+def test_legitimate_gis_samples_still_read(client, editor, listener) -> None:
+    for name in ("plots.geojson", "green_sites.kml", "plots_4547_shp.zip", "sites.gpkg"):
+        response = post_upload(client, (DATA / name).read_bytes(), name, editor, dry_run="true", stage="signed")
+        assert response.status_code in (200, 422), (name, response.get_json())
+        assert response.get_json().get("rows"), (name, response.get_json())
+    assert listener.close() == 0
+
+
+# --- small files, unbounded CPU ---------------------------------------------------------------
+
+def assert_quick_cap(response, started: float, *words: str) -> None:
+    """Assert a 413/422 answer naming the cap, given within two seconds."""
+    assert time.monotonic() - started < 2, "too slow"
+    assert response.status_code in (413, 422), response.get_json()
+    message = response.get_json()["error"]["message"]
+    for word in words:
+        assert word in message, message
+
+
+def test_csv_with_60000_columns_is_refused_quickly(client, editor) -> None:
+    data = csv_bytes(["名称"] * 60_000, [["x"] * 60_000])
+    started = time.monotonic()
+    assert_quick_cap(post_upload(client, data, "wide.csv", editor, kind="project"), started,
+                     "MAX_UPLOAD_COLUMNS", "500", "列数")
+
+
+def test_csv_with_a_million_columns_is_refused_quickly(client, editor) -> None:
+    data = (",".join(f"h{i}" for i in range(1_000_000)) + "\r\n").encode()
+    assert len(data) < 8 * 1024 * 1024
+    started = time.monotonic()
+    assert_quick_cap(post_upload(client, data, "wider.csv", editor, kind="project"), started, "1,000,000")
+
+
+def test_row_and_vertex_caps_come_from_the_app_config(connection, editor) -> None:
+    rows = [["项目" + str(i), "112.96", "22.77", "已签约", f"CAP-{i}", "1", "2024-03"] for i in range(3)]
+    client = app_with(connection, MAX_UPLOAD_ROWS=2)
+    response = post_upload(client, csv_bytes(PROJECT_HEADER, rows), "rows.csv", editor, kind="project")
+    assert response.status_code == 413 and "MAX_UPLOAD_ROWS" in response.get_json()["error"]["message"]
+    client = app_with(connection, MAX_FILE_VERTICES=3)
+    polygon = (DATA / "plots.geojson").read_bytes()
+    response = post_upload(client, polygon, "plots.geojson", editor, kind="land_plot")
+    message = response.get_json()["error"]["message"]
+    assert response.status_code == 413 and "MAX_FILE_VERTICES" in message and "3 allowed" in message
+
+
+def test_gpkg_whose_layer_is_a_view_is_refused_quickly(client, editor, tmp_path) -> None:
+    data = gpkg_after(tmp_path, """
+        CREATE VIEW endless AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 60000000)
+            SELECT max(x) AS fid, '鹤山' AS 项目名称 FROM n;
+        DELETE FROM gpkg_contents;
+        INSERT INTO gpkg_contents (table_name, data_type, identifier) VALUES ('endless', 'attributes', 'endless');
+    """)
+    started = time.monotonic()
+    assert_quick_cap(post_upload(client, data, "view.gpkg", editor, kind="project"), started, "GeoPackage")
+
+
+def test_gpkg_with_a_trigger_is_refused(client, editor, tmp_path) -> None:
+    data = gpkg_after(tmp_path, "CREATE TRIGGER surprise AFTER UPDATE ON sites BEGIN DELETE FROM plots; END;")
+    response = post_upload(client, data, "trigger.gpkg", editor, kind="project", dry_run="true")
+    assert response.status_code == 422, response.get_json()
+    assert "surprise" in response.get_json()["error"]["message"]
+
+
+def test_upload_over_its_budget_is_a_503_naming_it(connection, editor) -> None:
+    before = counts(connection)
+    client = app_with(connection, UPLOAD_BUDGET_S=0)
+    row = ["鹤山预算项目", "112.9612", "22.7703", "已签约", "T-BUDGET-1", "1.5", "2024-03"]
+    response = post_upload(client, csv_bytes(PROJECT_HEADER, [row]), "p.csv", editor, kind="project")
+    assert response.status_code == 503, response.get_json()
+    assert "UPLOAD_BUDGET_S" in response.get_json()["error"]["message"]
+    assert counts(connection) == before
+
+
+# --- file names -------------------------------------------------------------------------------
+
+def test_file_name_with_nul_is_4xx(client, connection, editor) -> None:
+    before = counts(connection)
+    response = post_upload(client, csv_bytes(PROJECT_HEADER, [NAME_ROW]), "p\x00.csv", editor, kind="project")
+    assert 400 <= response.status_code < 500, response.status_code
+    assert "file name" in response.get_json()["error"]["message"]
+    assert counts(connection) == before
+
+
+def test_file_name_with_lone_surrogate_is_4xx(session, connection) -> None:
+    # Multipart cannot carry one (werkzeug answers 400), but the CLI passes Path.name, which holds
+    # lone surrogates for file names that are not UTF-8.
+    before = counts(connection)
+    request = UploadRequest(data=csv_bytes(PROJECT_HEADER, [NAME_ROW]), filename="p\udcff.csv", user=None,
+                            kind="project")
+    with pytest.raises(ServiceError) as caught:
+        process_upload(session, request)
+    assert 400 <= caught.value.status < 500 and "file name" in caught.value.message
+    assert counts(connection) == before
