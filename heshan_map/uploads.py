@@ -48,7 +48,7 @@ class UploadRequest:
 
 def check_filename(filename: str) -> None:
     """Refuse a file name with a NUL, another control character or a lone surrogate (400)."""
-    if any(ord(char) < 32 or ord(char) == 127 or 0xD800 <= ord(char) <= 0xDFFF for char in filename):
+    if any(ord(char) < 32 or 127 <= ord(char) <= 159 or 0xD800 <= ord(char) <= 0xDFFF for char in filename):
         raise InvalidParameter("file", "the file name holds a NUL, a control character or an invalid (surrogate) "
                                        "character; rename the file / 文件名含有空字符、控制字符或无效字符，请重命名")
 

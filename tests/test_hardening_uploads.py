@@ -172,6 +172,30 @@ def test_hostile_upload_makes_no_request_and_is_refused(client, connection, edit
     assert counts(connection) == before
 
 
+LOCAL_READS = {
+    "geojson_is_a_vrt_of_a_local_csv": lambda path: (json.dumps(
+        {"a": vrt(f"CSV:{path}"), "type": "FeatureCollection", "features": []}).encode(), "a.geojson"),
+    "kml_then_a_vrt_of_a_local_csv": lambda path: (f"<kml {KML_NS}/>{vrt(str(path))}".encode(), "a.kml"),
+    "geojson_crs_name_is_a_local_file": lambda path: (geojson_with(
+        crs={"type": "name", "properties": {"name": str(path)}}), "a.geojson"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(LOCAL_READS))
+def test_hostile_upload_reads_no_local_file(client, connection, editor, tmp_path, case: str) -> None:
+    secret = tmp_path / "outside" / "secret.csv"
+    secret.parent.mkdir()
+    secret.write_text("项目名称,经度,纬度,状态\nSECRET-7f3a,112.96,22.77,已签约\n", encoding="utf-8")
+    before_access = secret.stat().st_atime_ns
+    data, filename = LOCAL_READS[case](secret)
+    before = counts(connection)
+    response = post_upload(client, data, filename, editor, kind="project", stage="signed", dry_run="true")
+    assert "SECRET-7f3a" not in response.get_data(as_text=True)
+    assert 400 <= response.status_code < 500, response.get_json()
+    assert counts(connection) == before
+    assert secret.stat().st_atime_ns == before_access
+
+
 def test_xml_schema_reference_in_a_kml_is_not_fetched(client, editor, listener) -> None:
     schema = (f'xmlns:gml="http://www.opengis.net/gml" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
               f'xsi:schemaLocation="http://www.opengis.net/gml {listener.url(".xsd")}"')
@@ -256,10 +280,24 @@ def test_upload_over_its_budget_is_a_503_naming_it(connection, editor) -> None:
 
 # --- file names -------------------------------------------------------------------------------
 
-def test_file_name_with_nul_is_4xx(client, connection, editor) -> None:
+@pytest.mark.parametrize("name", ["p\x00.csv", "p\x1b[2J.csv", "p\x85.csv"])
+def test_file_name_with_nul_or_control_is_4xx(client, connection, editor, name: str) -> None:
     before = counts(connection)
-    response = post_upload(client, csv_bytes(PROJECT_HEADER, [NAME_ROW]), "p\x00.csv", editor, kind="project")
+    response = post_upload(client, csv_bytes(PROJECT_HEADER, [NAME_ROW]), name, editor, kind="project")
     assert 400 <= response.status_code < 500, response.status_code
+    assert "file name" in response.get_json()["error"]["message"]
+    assert counts(connection) == before
+
+
+def test_file_name_with_an_encoded_newline_is_4xx(client, connection, editor) -> None:
+    # A raw newline cannot stand in a multipart header; RFC 2231's filename* carries it percent-encoded.
+    before = counts(connection)
+    body = ("--b\r\nContent-Disposition: form-data; name=\"file\"; filename*=UTF-8''p%0AFORGED.csv\r\n"
+            "Content-Type: text/csv\r\n\r\n项目名称,经度,纬度,状态\r\n日志项目,112.9612,22.7703,已签约\r\n--b--\r\n")
+    response = client.post("/api/uploads?kind=project", data=body.encode(),
+                           headers={"Authorization": f"Bearer {editor}",
+                                    "Content-Type": "multipart/form-data; boundary=b"})
+    assert response.status_code == 400, response.get_json()
     assert "file name" in response.get_json()["error"]["message"]
     assert counts(connection) == before
 

@@ -31,7 +31,7 @@ GDAL_READ_OPTIONS = {
 }
 GPKG_OPEN_OPTIONS = {"IMMUTABLE": "YES", "LIST_ALL_TABLES": "NO"}
 VSI_PREFIX = "/vsi"
-SAFE_CRS_URI = re.compile(r"^(urn:ogc:def:crs:|https?://www\.opengis\.net/def/crs/|EPSG:)", re.IGNORECASE)
+SAFE_CRS_URI = re.compile(r"^(urn:ogc:def:crs:|https?://www\.opengis\.net/def/crs/|EPSG:\d+$)", re.IGNORECASE)
 KML_REFUSED_ELEMENTS = frozenset({"NetworkLink", "NetworkLinkControl"})
 
 
@@ -51,9 +51,11 @@ def checked_crs(crs: object) -> dict[str, Any] | None:
         raise UnsafeFile("The GeoJSON \"crs\" is a link or not a CRS name; only a name such as EPSG:4547 is "
                          "read; give the CRS with the crs parameter / GeoJSON 的 crs 只接受名称（如 EPSG:4547），"
                          "不接受链接", 422)
-    if VSI_PREFIX in name.lower() or ("://" in name and not SAFE_CRS_URI.match(name)):
-        raise UnsafeFile(f"The GeoJSON \"crs\" name {name[:80]!r} is a path or web address; refused "
-                         f"/ GeoJSON 的 crs 名称是路径或网址，拒绝读取", 422)
+    # GDAL takes any other text as user input: a path it stats or opens, a /vsi or web address it reads.
+    if VSI_PREFIX in name.lower() or not SAFE_CRS_URI.match(name.strip()):
+        raise UnsafeFile(f"The GeoJSON \"crs\" name {name[:80]!r} is not an EPSG code or OGC CRS name "
+                         f"(a path or web address is never read); refused "
+                         f"/ GeoJSON 的 crs 名称不是 EPSG 代码或 OGC 坐标系名称（路径或网址一律不读取），拒绝读取", 422)
     return {"type": "name", "properties": {"name": name}}
 
 
