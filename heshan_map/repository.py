@@ -475,9 +475,10 @@ def stream_feature_json(session: Session, selection: Filter, labels: dict[str, A
     ({kind: {stage: label}}) and precision_labels.
     """
     where, params = filter_clause(selection)
+    # One row per feature, streamed from a server-side cursor: the first chunk leaves as soon as PostGIS has
+    # built its features, instead of after the whole selection was grouped into chunks.
     sql = f"""
-        SELECT string_agg(feature, ',' ORDER BY id) FROM (
-        SELECT s.id, (row_number() OVER (ORDER BY s.id) - 1) / :chunk AS part, json_build_object(
+        SELECT json_build_object(
             'type', 'Feature', 'id', s.id,
             'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7)::json,
             'properties', json_build_object(
@@ -496,13 +497,12 @@ def stream_feature_json(session: Session, selection: Filter, labels: dict[str, A
                 'created_at', to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
                 'updated_at', to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
                 'version', s.version))::text AS feature
-        FROM {SITE_FROM} WHERE {where}) features
-        GROUP BY part ORDER BY part"""
-    params.update({"labels": json.dumps(labels, ensure_ascii=False), "chunk": chunk})
-    result = session.execute(text(sql), params, execution_options={"stream_results": True, "max_row_buffer": 4})
+        FROM {SITE_FROM} WHERE {where} ORDER BY s.id"""
+    params["labels"] = json.dumps(labels, ensure_ascii=False)
+    result = session.execute(text(sql), params, execution_options={"stream_results": True, "yield_per": chunk})
     try:
-        for (joined,) in result:
-            yield joined
+        for part in result.partitions(chunk):
+            yield ",".join(feature for (feature,) in part)
     finally:
         result.close()
 
