@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import time
 from typing import Any
 
 import pytest
@@ -146,6 +147,26 @@ def test_deeply_nested_json_is_refused_naming_the_cap(client, connection, token)
                             headers={**bearer(token), "If-Match": etag})
     assert_refused(response, (400, 413), "MAX_JSON_DEPTH")
     assert counts(connection) == before
+
+
+def test_deep_json_hidden_in_utf16_is_refused_not_a_500(client, connection, token) -> None:
+    # U+2241 is the bytes 41 22 in UTF-16-LE: a byte scan would see a quote and miss the brackets after it.
+    before = counts(connection)
+    deep = '{"properties": {"name": "\u2241' + "[" * 100_000 + "]" * 100_000 + '"}}'
+    hidden = '{"properties": {"name": "\u2241", "x": ' + "[" * 100_000 + "]" * 100_000 + "}}"
+    for body in (deep.encode("utf-16-le"), hidden.encode("utf-16-le"), hidden.encode("utf-32")):
+        response = client.post("/api/features", data=body, content_type="application/json", headers=bearer(token))
+        assert response.status_code in (400, 413), response.status_code
+        assert response.get_json()["error"]["message"]
+    assert counts(connection) == before
+
+
+def test_json_depth_is_linear_on_escaped_quotes(client, token) -> None:
+    body = ('{"properties": {"name": "' + '\\"' * 200_000 + ', "x": ' + "[" * 40 + "]" * 40).encode()
+    started = time.monotonic()
+    response = client.post("/api/features", data=body, content_type="application/json", headers=bearer(token))
+    assert time.monotonic() - started < 2
+    assert response.status_code in (400, 413, 422), response.status_code
 
 
 @pytest.mark.parametrize("properties, field", [

@@ -1,6 +1,7 @@
 """Request parsing and response building shared by the views."""
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -16,16 +17,20 @@ from ..features import site_feature
 from ..filters import Filter, check_parks, parse_filter
 
 LOGGER = logging.getLogger(__name__)
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_JSON_STRING = re.compile(rb'"[^"]*"')
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _BRACKET_STEPS = np.zeros(256, dtype=np.int8)
 _BRACKET_STEPS[list(b"[{")] = 1
 _BRACKET_STEPS[list(b"]}")] = -1
 
 
-def json_depth(data: bytes) -> int:
-    """Return how deeply the arrays and objects of a JSON text nest, without parsing it (strings skipped)."""
-    brackets = _JSON_STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+def json_depth(data: bytes, cap: int | None = None) -> int:
+    """Return how deeply the arrays and objects of UTF-8 JSON nest (at most `cap` when fewer brackets), linearly."""
+    if cap is not None and data.count(b"[") + data.count(b"{") <= cap:
+        return data.count(b"[") + data.count(b"{")  # an upper bound that is already within the cap
+    # Escapes go first, so strings hold no quote and each is removed by one scan without backtracking.
+    brackets = _JSON_STRING.sub(b"", _JSON_ESCAPE.sub(b"", data)).translate(None, _NOT_BRACKETS)
     if not brackets:
         return 0
     return int(np.cumsum(_BRACKET_STEPS[np.frombuffer(brackets, dtype=np.uint8)], dtype=np.int64).max())
@@ -35,12 +40,20 @@ def json_body() -> Any:
     """Return the request's JSON body (None when it is not JSON), refusing one nested deeper than MAX_JSON_DEPTH."""
     if not request.is_json:
         return None
+    data = request.get_data(cache=True)
+    try:
+        text = data.decode("utf-8")  # RFC 8259: JSON between systems is UTF-8; UTF-16 would hide brackets
+    except UnicodeDecodeError:
+        raise ServiceError("请求体不是 UTF-8 编码的 JSON / the JSON body is not UTF-8", code="invalid_body") from None
     cap = current_app.config["MAX_JSON_DEPTH"]
-    depth = json_depth(request.get_data(cache=True))
+    depth = json_depth(data, cap)
     if depth > cap:
         raise ServiceError(f"JSON 嵌套过深（上限 {cap} 层，MAX_JSON_DEPTH） / the JSON body nests {depth} deep, "
                            f"over the cap MAX_JSON_DEPTH = {cap}", code="json_too_deep", status=413)
-    return request.get_json(silent=True)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
 
 
 def request_filter() -> Filter:
