@@ -53,6 +53,8 @@ LIMIT_DEFAULTS: dict[str, int] = {
     "POOL_TIMEOUT_S": 3,                 # wait for a database connection before answering 503
     "RETRY_AFTER_S": 5,                  # Retry-After of a 429 or 503
     "MAX_PAGE_BYTES": 20_000_000,        # text in one page of features; a page stops early past it
+    "WRITE_LOCK_TIMEOUT_MS": 30_000,     # wait for another upload or edit to finish writing; then 503
+    "IDLE_IN_TRANSACTION_TIMEOUT_MS": 120_000,  # a stream whose client stops reading lets its connection go
 }
 
 

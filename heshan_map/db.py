@@ -24,8 +24,12 @@ def make_engine(url: str, limits: Mapping[str, Any] | None = None) -> Engine:
     """Create the engine for a PostgreSQL URL: a bounded wait for a connection, a timeout on every statement."""
     limits = limits or {}
     connect_args: dict[str, Any] = {"connect_timeout": 5}
-    if limits.get("STATEMENT_TIMEOUT_MS"):
-        connect_args["options"] = f"-c statement_timeout={int(limits['STATEMENT_TIMEOUT_MS'])}"
+    settings = {"statement_timeout": limits.get("STATEMENT_TIMEOUT_MS"),
+                "lock_timeout": limits.get("WRITE_LOCK_TIMEOUT_MS"),
+                "idle_in_transaction_session_timeout": limits.get("IDLE_IN_TRANSACTION_TIMEOUT_MS")}
+    options = " ".join(f"-c {name}={int(value)}" for name, value in settings.items() if value)
+    if options:
+        connect_args["options"] = options
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5,
                          pool_timeout=float(limits.get("POOL_TIMEOUT_S", 30)), connect_args=connect_args)
 

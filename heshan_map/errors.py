@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
-from psycopg.errors import QueryCanceled
+from psycopg.errors import LockNotAvailable, QueryCanceled
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -128,6 +128,10 @@ def init_app(app: Flask) -> None:
             seconds = current_app.config["STATEMENT_TIMEOUT_MS"] / 1000
             return error_response(504, "query_timeout", f"The database query took longer than {seconds:g} s and "
                                   "was stopped; narrow the filter / 查询超时，请缩小筛选范围")
+        if isinstance(error.orig, LockNotAvailable):
+            LOGGER.warning("write lock wait timed out on %s %s", request.method, request.path)
+            return retry_later_response(503, "write_in_progress", "Another upload or edit is being written; try "
+                                        "again shortly / 其他上传或编辑正在写入，请稍后再试")
         LOGGER.error("database error on %s %s: %s", request.method, request.path, error.orig or error)
         return retry_later_response(503, "database_unavailable",
                                     "The database is unavailable; try again shortly / 数据库暂不可用，请稍后再试")

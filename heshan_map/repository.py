@@ -246,8 +246,13 @@ SITE_WRITE_LOCK_KEY = 7_305_120_417
 
 
 def lock_site_writes(session: Session) -> None:
-    """Wait for other site writes to commit, and hold the site-write lock until this transaction ends."""
+    """Wait for other site writes to commit (at most lock_timeout), and hold the lock until this transaction ends."""
     session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SITE_WRITE_LOCK_KEY})
+
+
+def lift_statement_timeout(session: Session) -> None:
+    """Let this session's statements run as long as they need (the command line's long imports and exports)."""
+    session.execute(text("SELECT set_config('statement_timeout', '0', false)"))
 
 
 def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -14,6 +15,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from heshan_map.auth import create_user
+from heshan_map.repository import SITE_WRITE_LOCK_KEY
+
+from .test_hardening_streams import real_app
 
 EDITOR = "concurrency-editor"
 HEADER = ["项目名称", "经度", "纬度", "状态"]
@@ -111,3 +115,31 @@ def test_two_identical_feature_posts_at_once_one_created_one_conflict(live_serve
         assert sorted(r.status_code for r in responses) in ([201, 409], [409, 409]), \
             [r.text[:300] for r in responses]
     assert count_sites(engine, prefix) == 1
+
+
+def test_every_connection_bounds_lock_waits_and_idle_transactions(engine: Engine) -> None:
+    app = real_app(WRITE_LOCK_TIMEOUT_MS=1500, IDLE_IN_TRANSACTION_TIMEOUT_MS=4000)
+    with app.extensions["heshan_engine"].connect() as connection:
+        assert connection.execute(text("SHOW lock_timeout")).scalar_one() == "1500ms"
+        assert connection.execute(text("SHOW idle_in_transaction_session_timeout")).scalar_one() == "4s"
+    app.extensions["heshan_engine"].dispose()
+
+
+def test_a_write_waiting_past_the_lock_timeout_answers_503(engine: Engine, editor: str, prefix: str) -> None:
+    app = real_app(WRITE_LOCK_TIMEOUT_MS=300)
+    client = app.test_client()
+    body = {"type": "Feature", "properties": {"kind": "project", "name": f"{prefix}等锁", "stage": "signed"},
+            "geometry": {"type": "Point", "coordinates": [112.9612, 22.7703]}}
+    with engine.connect() as holder:
+        holder.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SITE_WRITE_LOCK_KEY})
+        started = time.monotonic()
+        response = client.post("/api/features", json=body, headers={"Authorization": f"Bearer {editor}"})
+        assert time.monotonic() - started < 3
+        holder.rollback()
+    assert response.status_code == 503, response.get_json()
+    assert response.get_json()["error"]["code"] == "write_in_progress"
+    assert int(response.headers["Retry-After"]) > 0
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM sites WHERE name LIKE :p"),
+                                  {"p": prefix + "%"}).scalar_one() == 0
+    app.extensions["heshan_engine"].dispose()
