@@ -30,6 +30,7 @@ from .dates import today_in_heshan
 from .errors import ExportTooLong, InvalidParameter
 from .features import site_properties
 from .filters import Filter
+from .ingest.bounds import FORMULA_START
 from .ingest.crs import WGS84, CrsError, CrsSpec, from_wgs84, parse_crs
 from .vocabulary import KIND_LABELS, PRECISION_LABELS, STAGE_LABELS
 
@@ -58,7 +59,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 SHAPEFILE_FIELDS = {"investment_cny_100m": "invest_cny", "in_production_on": "prod_on",
                     "precision_label": "prec_label", "description": "descr", "kind_label": "kind_label",
                     "stage_label": "stage_lbl", "updated_at": "updated"}
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 NUMERIC_COLUMNS = ("investment_cny_100m", "area_ha")
 BATCH_ROWS = 2000  # rows per GeoDataFrame appended to a GeoPackage or Shapefile
 CHUNK_BYTES = 64 * 1024  # bytes per chunk of a file sent from disk

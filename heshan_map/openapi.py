@@ -112,7 +112,7 @@ def build_openapi(server_url: str) -> dict[str, Any]:
                         + FILTERS,
                         "responses": {"200": {"description": "the file", "content": {
                             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                            "400": ERROR}}},
+                            "400": ERROR, "429": ERROR, "503": ERROR, "504": ERROR}}},
             "/api/uploads": {
                 "post": {"summary": "Upload a file of sites (editor)", "operationId": "upload",
                          "security": [{"bearer": []}],
@@ -125,7 +125,7 @@ def build_openapi(server_url: str) -> dict[str, Any]:
                                  "dry_run": {"type": "string", "enum": ["true", "false"]},
                                  "repair": {"type": "string", "enum": ["true", "false"]}}}}}},
                          "responses": {"200": json_response("the report"), "400": ERROR, "401": ERROR, "403": ERROR,
-                                       "413": ERROR, "415": ERROR, "422": ERROR}}},
+                                       "413": ERROR, "415": ERROR, "422": ERROR, "503": ERROR}}},
             "/api/uploads/{id}": {
                 "get": {"summary": "An upload record", "operationId": "getUpload", "security": [{"bearer": []}],
                         "parameters": [ID], "responses": {"200": json_response("the upload"), "401": ERROR,

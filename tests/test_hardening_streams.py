@@ -235,3 +235,15 @@ def test_a_stream_past_its_budget_stops_before_the_end(engine: Engine) -> None:
     assert slots_for(app).running() == 0
     assert app.extensions["heshan_engine"].pool.checkedout() == 0
     app.extensions["heshan_engine"].dispose()
+
+
+def test_head_of_an_export_sends_headers_without_running_it(engine: Engine) -> None:
+    app = real_app(EXPORT_BUDGET_S=0)  # a GET would answer 504: the export would run past its budget at once
+    client = app.test_client()
+    for fmt in FORMATS:
+        response = client.head(f"/api/export.{fmt}?kind=project")
+        assert response.status_code == 200, fmt
+        assert "attachment" in response.headers["Content-Disposition"]
+        assert response.data == b""
+    assert slots_for(app).running() == 0
+    app.extensions["heshan_engine"].dispose()

@@ -19,7 +19,7 @@ LOGGER = logging.getLogger(__name__)
 INPUT_LIMITS = ("MAX_NAME_CHARS", "MAX_CODE_CHARS", "MAX_TEXT_CHARS", "MAX_ATTRIBUTE_CHARS", "MAX_GEOMETRY_VERTICES")
 ATTRIBUTE_CAP = "MAX_ATTRIBUTE_CHARS"
 VERTEX_CAP = "MAX_GEOMETRY_VERTICES"
-# What export.neutralise_formula puts an apostrophe before (export.FORMULA_START); taken off again on import.
+# What export.neutralise_formula puts an apostrophe before; the apostrophe is taken off again on import.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 GEOD = Geod(ellps="WGS84")

@@ -9,8 +9,8 @@ from flask import Blueprint, Response, current_app, request
 from .. import export
 from ..db import take_session
 from ..errors import InvalidParameter
-from ..streams import OwnedStream, slots_for
 from ..filters import parse_lang
+from ..streams import OwnedStream, slots_for
 from .common import request_filter
 
 LOGGER = logging.getLogger(__name__)
@@ -35,6 +35,8 @@ def download(fmt: str) -> Response:
     fmt = export.parse_export_format(fmt)
     export_request = parse_export_request(fmt)
     headers = {"Content-Disposition": export.content_disposition(export.download_name(export_request.selection, fmt))}
+    if request.method == "HEAD":  # the headers a GET would send, without running the export
+        return Response(mimetype=export.FORMATS[fmt][0], headers=headers)
     release = slots_for(current_app).acquire(request.remote_addr or "unknown")
     stream = OwnedStream(take_session(), release)
     body = stream.start(export.export_chunks(stream.session, export_request),
