@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import http.client
+import tempfile
 import threading
 import time
 import urllib.error
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from openpyxl import load_workbook
 from sqlalchemy import Engine, text
 from werkzeug.serving import make_server
 
@@ -206,18 +208,24 @@ def test_file_exports_are_sent_in_chunks_and_written_in_batches(client, tmp_path
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(export, "BATCH_ROWS", 10)
     expected = client.get("/api/features?limit=1").get_json()["numberMatched"]
-    leftovers = set(Path("/tmp").glob("heshan-export-*"))
+    temp = Path(tempfile.gettempdir())
+    leftovers = set(temp.glob("heshan-export-*"))
     for fmt in ("gpkg", "shp.zip", "xlsx", "kml"):
         response = client.get(f"/api/export.{fmt}", buffered=False)
         assert response.status_code == 200 and response.is_streamed, fmt
+        chunks = list(response.response)
         path = tmp_path / f"x.{fmt}"
-        path.write_bytes(response.get_data())
+        path.write_bytes(b"".join(chunks))
         response.close()
+        if path.stat().st_size > 64 * 1024:
+            assert len(chunks) > 1, fmt
         if fmt == "kml":
             assert len(ET.parse(path).getroot().findall(".//{http://www.opengis.net/kml/2.2}Placemark")) == expected
-        elif fmt != "xlsx":
+        elif fmt == "xlsx":
+            assert sum(1 for _ in load_workbook(path, read_only=True).active.iter_rows()) == expected + 1
+        else:
             assert ogr_feature_count(f"/vsizip/{path}" if fmt == "shp.zip" else path) == expected
-    assert set(Path("/tmp").glob("heshan-export-*")) <= leftovers
+    assert set(temp.glob("heshan-export-*")) <= leftovers
 
 
 def test_a_stream_past_its_budget_stops_before_the_end(engine: Engine) -> None:
