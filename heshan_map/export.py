@@ -61,6 +61,7 @@ SHAPEFILE_FIELDS = {"investment_cny_100m": "invest_cny", "in_production_on": "pr
                     "stage_label": "stage_lbl", "updated_at": "updated"}
 NUMERIC_COLUMNS = ("investment_cny_100m", "area_ha")
 BATCH_ROWS = 2000  # rows per GeoDataFrame appended to a GeoPackage or Shapefile
+KML_CHUNK_PLACEMARKS = 500  # Placemarks per streamed KML chunk
 CHUNK_BYTES = 64 * 1024  # bytes per chunk of a file sent from disk
 KML_HEAD = ("<?xml version='1.0' encoding='utf-8'?>\n"
             '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>heshan_sites</name>')
@@ -285,13 +286,13 @@ def kml_placemark(props: dict[str, Any], geometry_text: str) -> str:
 
 
 def stream_kml(session: Session, request: ExportRequest) -> Iterator[bytes]:
-    """Yield KML 2.2 (always WGS84), a Placemark per site, in chunks of up to 500 Placemarks."""
+    """Yield KML 2.2 (always WGS84), a Placemark per site, in chunks of KML_CHUNK_PLACEMARKS."""
     # GDAL's KML driver written through pyogrio shifts field values when a name field is mapped,
     # so each Placemark is built with ElementTree, which escapes every text.
     parts = [KML_HEAD]
     for count, (props, geometry_text) in enumerate(export_rows(session, request), start=1):
         parts.append(kml_placemark(props, geometry_text))
-        if count % 500 == 0:
+        if count % KML_CHUNK_PLACEMARKS == 0:
             yield "".join(parts).encode("utf-8")
             parts = []
     check_deadline(request)
