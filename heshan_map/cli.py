@@ -114,7 +114,7 @@ def import_command(path: str, kind: str | None, crs: str | None, stage: str | No
 
     from sqlalchemy.orm import Session
 
-    from .uploads import UploadRequest, process_upload
+    from .uploads import UploadRequest, limits_from_config, process_upload
 
     file = Path(path)
     shown = logsafe.escape_control(file.name)  # a name with a newline must not forge terminal lines
@@ -126,7 +126,7 @@ def import_command(path: str, kind: str | None, crs: str | None, stage: str | No
 
         outcome = process_upload(session, UploadRequest(
             data=file.read_bytes(), filename=file.name, user=user_name, kind=kind, crs=crs, stage=stage,
-            dry_run=dry_run, repair=repair), progress)
+            dry_run=dry_run, repair=repair, limits=limits_from_config(current_app.config)), progress)
     report = outcome.report
     if as_json:
         click.echo(json.dumps({k: v for k, v in report.items() if k not in ("preview", "sites")},

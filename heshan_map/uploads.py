@@ -6,6 +6,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any, Callable
 
 from flask import current_app, has_app_context
@@ -53,13 +54,19 @@ def check_filename(filename: str) -> None:
                                        "character; rename the file / 文件名含有空字符、控制字符或无效字符，请重命名")
 
 
+def limits_from_config(config: Mapping[str, Any]) -> Limits:
+    """Return the upload limits set in a config (MAX_UPLOAD_ROWS, _COLUMNS, MAX_FILE_VERTICES, UPLOAD_BUDGET_S)."""
+    return Limits(max_features=int(config["MAX_UPLOAD_ROWS"]), max_columns=int(config["MAX_UPLOAD_COLUMNS"]),
+                  max_vertices=int(config["MAX_FILE_VERTICES"]), budget_s=float(config["UPLOAD_BUDGET_S"]))
+
+
 def with_deadline(limits: Limits) -> Limits:
     """Return the limits with the wall-clock deadline of an upload starting now."""
     return dataclasses.replace(limits, deadline=time.monotonic() + limits.budget_s)
 
 
 def check_budget(limits: Limits) -> None:
-    """Raise a 503 ServiceError naming UPLOAD_BUDGET_S once the upload's budget is spent."""
+    """Raise a 413 ServiceError naming UPLOAD_BUDGET_S once the upload's budget is spent."""
     try:
         limits.check_budget()
     except OverBudget as error:

@@ -268,14 +268,122 @@ def test_gpkg_with_a_trigger_is_refused(client, editor, tmp_path) -> None:
     assert "surprise" in response.get_json()["error"]["message"]
 
 
-def test_upload_over_its_budget_is_a_503_naming_it(connection, editor) -> None:
+def test_upload_over_its_budget_is_a_413_naming_it(connection, editor) -> None:
     before = counts(connection)
     client = app_with(connection, UPLOAD_BUDGET_S=0)
     row = ["鹤山预算项目", "112.9612", "22.7703", "已签约", "T-BUDGET-1", "1.5", "2024-03"]
     response = post_upload(client, csv_bytes(PROJECT_HEADER, [row]), "p.csv", editor, kind="project")
-    assert response.status_code == 503, response.get_json()
-    assert "UPLOAD_BUDGET_S" in response.get_json()["error"]["message"]
+    assert response.status_code == 413, response.get_json()
+    error = response.get_json()["error"]
+    assert error["code"] == "upload_budget_exceeded" and "Retry-After" not in response.headers
+    assert "UPLOAD_BUDGET_S = 0 s" in error["message"] and "split the file" in error["message"], error
+    assert "heshan-map import" in error["message"] and "拆分文件" in error["message"], error
     assert counts(connection) == before
+
+
+def test_cli_import_keeps_the_configured_upload_limits(engine, tmp_path, monkeypatch) -> None:
+    from .test_uploads import committed_site_count, run_cli
+    rows = [["命令行项目" + str(i), "112.96", "22.77", "已签约", f"CLI-CAP-{i}", "1", "2024-03"] for i in range(3)]
+    path = tmp_path / "rows.csv"
+    path.write_bytes(csv_bytes(PROJECT_HEADER, rows))
+    before = committed_site_count(engine)
+    monkeypatch.setenv("MAX_UPLOAD_ROWS", "2")
+    result = run_cli("import", str(path), "--kind", "project")
+    assert result.returncode == 1 and "MAX_UPLOAD_ROWS" in result.stderr, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert committed_site_count(engine) == before
+
+
+# --- malformed GeoJSON, KML columns, GeoPackage schema, Shapefile .prj -------------------------
+
+@pytest.mark.parametrize("crs", [{"type": "name", "properties": []}, {"type": "name", "properties": "EPSG:4326"}])
+def test_geojson_crs_of_the_wrong_shape_is_a_422(client, connection, editor, crs: object) -> None:
+    before = counts(connection)
+    response = post_upload(client, geojson_with(crs=crs), "a.geojson", editor, kind="project", stage="signed")
+    assert response.status_code == 422, response.get_json()
+    assert "crs" in response.get_json()["error"]["message"]
+    assert counts(connection) == before
+
+
+def test_geojson_with_a_lone_surrogate_is_a_422_naming_it(client, connection, editor) -> None:
+    before = counts(connection)
+    data = geojson_with().replace("鹤山测试点".encode(), b"\\ud800")
+    assert b"\\ud800" in data and json.loads(data)["features"][0]["properties"]["项目名称"] == "\ud800"
+    response = post_upload(client, data, "a.geojson", editor, kind="project", stage="signed")
+    assert response.status_code == 422, response.get_json()
+    assert "lone surrogate" in response.get_json()["error"]["message"]
+    assert counts(connection) == before
+
+
+def kml_folders(folders: int, fields: int) -> bytes:
+    """Return a KML document whose folders each hold a placemark with its own ExtendedData fields."""
+    body = ""
+    for folder in range(folders):
+        data = "".join(f'<Data name="f{folder}_{field}"><value>v</value></Data>' for field in range(fields))
+        body += (f"<Folder><name>folder {folder}</name><Placemark><name>点{folder}</name>"
+                 f"<ExtendedData>{data}</ExtendedData><Point><coordinates>112.96,22.7{folder}</coordinates>"
+                 f"</Point></Placemark></Folder>")
+    return f"<kml {KML_NS}><Document>{body}</Document></kml>".encode()
+
+
+def test_kml_columns_of_all_folders_and_extended_data_count_against_the_cap(connection, editor) -> None:
+    client = app_with(connection, MAX_UPLOAD_COLUMNS=5)
+    response = post_upload(client, kml_folders(5, 3), "folders.kml", editor, kind="project", dry_run="true")
+    assert response.status_code == 413, response.get_json()
+    assert "MAX_UPLOAD_COLUMNS" in response.get_json()["error"]["message"]
+
+
+def test_merged_kml_folders_are_capped_on_the_union_of_their_columns() -> None:
+    from heshan_map.ingest.gis import Layer, merge_layers
+    from heshan_map.ingest.safety import Limits, UnsafeFile
+    layers = [Layer([f"c{index}_{n}" for n in range(3)], [{}], [None], None) for index in range(5)]
+    with pytest.raises(UnsafeFile) as caught:
+        merge_layers(layers, Limits(max_columns=5))
+    assert caught.value.status == 413 and "MAX_UPLOAD_COLUMNS" in caught.value.message
+    merged = merge_layers(layers[:1] * 2, Limits(max_columns=5))
+    assert merged.columns == ["c0_0", "c0_1", "c0_2"] and len(merged.rows) == 2
+
+
+GPKG_BYPASSES = {
+    "fts5_with_rtree_in_a_comment": "CREATE VIRTUAL TABLE rtree_sites_geom USING fts5(a /* USING rtree( */);",
+    "fts5_after_rtree_in_a_comment": "CREATE VIRTUAL TABLE rtree_sites_geom /* USING rtree( */ USING fts5(a);",
+    "trigger_named_like_the_standard": "CREATE TRIGGER gpkg_surprise AFTER UPDATE ON sites BEGIN "
+                                       "DELETE FROM plots; END;",
+    "standard_trigger_name_on_another_table": "CREATE TRIGGER gpkg_tile_matrix_zoom_level_insert_x "
+                                              "AFTER INSERT ON sites BEGIN DELETE FROM plots; END;",
+    "rtree_trigger_of_no_index": "CREATE TRIGGER rtree_sites_nothing_insert AFTER INSERT ON sites BEGIN "
+                                 "DELETE FROM plots; END;",
+}
+
+
+@pytest.mark.parametrize("case", sorted(GPKG_BYPASSES))
+def test_gpkg_schema_bypasses_are_refused_and_gdal_spatial_index_is_read(client, editor, tmp_path,
+                                                                         case: str) -> None:
+    response = post_upload(client, gpkg_after(tmp_path, GPKG_BYPASSES[case]), "odd.gpkg", editor, dry_run="true")
+    assert response.status_code == 422, response.get_json()
+    assert "GeoPackage holds views, triggers or virtual tables" in response.get_json()["error"]["message"]
+    indexed = tmp_path / "indexed.gpkg"
+    shutil.copy(DATA / "sites.gpkg", indexed)
+    pyogrio.write_dataframe(pyogrio.read_dataframe(DATA / "sites.gpkg"), indexed, layer="indexed copy",
+                            driver="GPKG", append=True, SPATIAL_INDEX="YES")
+    assert sqlite3.connect(indexed).execute(
+        "SELECT count(*) FROM sqlite_master WHERE name LIKE 'rtree_indexed copy_%'").fetchone()[0] > 4
+    response = post_upload(client, indexed.read_bytes(), "indexed.gpkg", editor, dry_run="true", stage="signed")
+    assert response.status_code in (200, 422) and response.get_json().get("rows"), response.get_json()
+
+
+def test_shapefile_prj_is_refused_before_gdal_reads_the_layer(monkeypatch) -> None:
+    from heshan_map.ingest import gis
+    from heshan_map.ingest.readers import read_table
+    from heshan_map.ingest.safety import Limits, UnsafeFile
+
+    def no_read(*args: object, **kwargs: object) -> None:
+        raise AssertionError("GDAL read the layer before the .prj was checked")
+
+    monkeypatch.setattr(gis, "read_layer", no_read)
+    with pytest.raises(UnsafeFile) as caught:
+        read_table(shapefile_zip_with_prj(b"/vsicurl/http://127.0.0.1:9/x.prj"), "a.zip", Limits())
+    assert caught.value.status == 422 and ".prj" in caught.value.message
 
 
 # --- file names -------------------------------------------------------------------------------

@@ -162,22 +162,27 @@ def read_gpkg(data: bytes, limits: Limits) -> RawTable:
 
 # --- KML --------------------------------------------------------------------------------------
 
-def merge_layers(layers: list[Layer]) -> Layer:
-    """Concatenate layers (KML folders) into one, with the union of their columns in order."""
-    columns: list[str] = []
+def merge_layers(layers: list[Layer], limits: Limits) -> Layer:
+    """Concatenate layers (KML folders) into one, with the union of their columns in order, capped."""
+    union: dict[str, None] = {}
     for layer in layers:
-        columns += [column for column in layer.columns if column not in columns]
+        union.update(dict.fromkeys(layer.columns))
+        refuse_too_many_columns(len(union), limits)
+    columns = list(union)
     rows = [{column: row.get(column) for column in columns} for layer in layers for row in layer.rows]
     geometries = [geometry for layer in layers for geometry in layer.geometries]
     crs = next((layer.crs for layer in layers if layer.crs), None)
     return Layer(columns, rows, geometries, crs)
 
 
-def add_extended_data(layer: Layer, extended: KmlExtendedData, warnings: list[str]) -> None:
-    """Add each placemark's ExtendedData fields to the feature GDAL read for it."""
+def add_extended_data(layer: Layer, extended: KmlExtendedData, warnings: list[str], limits: Limits) -> None:
+    """Add each placemark's ExtendedData fields to the feature GDAL read for it, within the column cap."""
     if not extended.columns:
         return
-    layer.columns += [column for column in extended.columns if column not in layer.columns]
+    known = set(layer.columns)
+    added = [column for column in dict.fromkeys(extended.columns) if column not in known]
+    refuse_too_many_columns(len(layer.columns) + len(added), limits)
+    layer.columns += added
     unmatched = 0
     for row, geometry in zip(layer.rows, layer.geometries):
         values = extended.lookup(row.get("Name"), geometry)
@@ -185,8 +190,8 @@ def add_extended_data(layer: Layer, extended: KmlExtendedData, warnings: list[st
             unmatched += 1
         for column in extended.columns:
             row.setdefault(column, None)
-            if values is not None and column in values:
-                row[column] = values[column]
+        if values is not None:
+            row.update(values)
     if unmatched:
         warnings.append(f"ExtendedData of {unmatched} placemarks could not be matched unambiguously and was "
                         f"left empty / {unmatched} 个地标的扩展数据无法对应，已留空")
@@ -207,9 +212,9 @@ def read_kml(data: bytes, limits: Limits) -> RawTable:
                                      already_read=sum(len(layer.rows) for layer in layers)))
     if len(layers) > 1:
         warnings.append(f"Read {len(layers)} KML folders as one table / 已将 {len(layers)} 个 KML 文件夹合并读取")
-    layer = merge_layers(layers)
+    layer = merge_layers(layers, limits)
     if driver == "KML":
-        add_extended_data(layer, read_kml_extended_data(data), warnings)
+        add_extended_data(layer, read_kml_extended_data(data), warnings, limits)
     return gis_table("kml", layer, crs_wkt_of(layer.crs or "EPSG:4326"), "utf-8", warnings, limits)
 
 
@@ -309,9 +314,9 @@ def read_shapefile_zip(data: bytes, limits: Limits) -> RawTable:
         refuse_incomplete_shapefile(shp, paths)
         encodings = dbf_encodings(shp, paths, warnings)
         cpg_given = sidecar(shp, paths, ".cpg") is not None
+        crs_wkt = read_prj(shp, paths, warnings)  # before GDAL reads the layer, and with it the .prj
         layer, encoding = read_shapefile_layer(shp, encodings, cpg_given, limits, warnings)
         if not cpg_given and encoding != "utf-8":
             warnings.append(f"No .cpg; the DBF text is not UTF-8, read it as {encoding.upper()} (GBK) "
                             f"/ 缺少 .cpg，DBF 按 GBK 解码")
-        crs_wkt = read_prj(shp, paths, warnings)
     return gis_table("shapefile_zip", layer, crs_wkt, encoding, warnings, limits)

@@ -33,6 +33,22 @@ GPKG_OPEN_OPTIONS = {"IMMUTABLE": "YES", "LIST_ALL_TABLES": "NO"}
 VSI_PREFIX = "/vsi"
 SAFE_CRS_URI = re.compile(r"^(urn:ogc:def:crs:|https?://www\.opengis\.net/def/crs/|EPSG:\d+$)", re.IGNORECASE)
 KML_REFUSED_ELEMENTS = frozenset({"NetworkLink", "NetworkLinkControl"})
+# A spatial index as GDAL writes it: the name (quoted or bare) then the rtree module, nothing between.
+RTREE_TABLE_SQL = re.compile(r"""^\s*CREATE\s+VIRTUAL\s+TABLE\s+("[^"]*"|'[^']*'|`[^`]*`|\[[^\]]*\]|\w+)\s+"""
+                             r"""USING\s+rtree\s*\(""", re.IGNORECASE)
+# The spatial index triggers of the GeoPackage spec (F.3) and GDAL: rtree_<table>_<column><suffix>.
+RTREE_TRIGGER_SUFFIXES = ("_insert", "_update1", "_update2", "_update3", "_update4", "_update5", "_update6",
+                          "_update7", "_delete")
+# The triggers the spec (and GDAL) put on its own tables, by name, with the table each is on.
+GPKG_TRIGGERS = {
+    **{f"gpkg_tile_matrix_{column}_{event}": "gpkg_tile_matrix"
+       for column in ("zoom_level", "matrix_width", "matrix_height", "pixel_x_size", "pixel_y_size")
+       for event in ("insert", "update")},
+    **{f"gpkg_metadata_md_scope_{event}": "gpkg_metadata" for event in ("insert", "update")},
+    **{f"gpkg_metadata_reference_{column}_{event}": "gpkg_metadata_reference"
+       for column in ("reference_scope", "column_name", "row_id_value", "timestamp")
+       for event in ("insert", "update")},
+}
 
 
 def harden_gdal() -> None:
@@ -46,7 +62,8 @@ def checked_crs(crs: object) -> dict[str, Any] | None:
     """Return a GeoJSON "crs" member GDAL may read, refusing links and paths; None when absent."""
     if crs is None:
         return None
-    name = crs.get("properties", {}).get("name") if isinstance(crs, dict) else None
+    properties = crs.get("properties") if isinstance(crs, dict) else None
+    name = properties.get("name") if isinstance(properties, dict) else None
     if not isinstance(crs, dict) or crs.get("type") != "name" or not isinstance(name, str):
         raise UnsafeFile("The GeoJSON \"crs\" is a link or not a CRS name; only a name such as EPSG:4547 is "
                          "read; give the CRS with the crs parameter / GeoJSON 的 crs 只接受名称（如 EPSG:4547），"
@@ -91,7 +108,11 @@ def plain_geojson(data: bytes) -> bytes:
         text = json.dumps(plain, ensure_ascii=False, allow_nan=False)
     except ValueError as error:
         raise UnsafeFile(f"The GeoJSON holds NaN or Infinity ({error}) / GeoJSON 含 NaN 或 Infinity", 422) from error
-    return text.replace("<", "\\u003c").replace("/", "\\/").encode("utf-8")
+    try:
+        return text.replace("<", "\\u003c").replace("/", "\\/").encode("utf-8")
+    except UnicodeEncodeError as error:  # a "\ud800" escape decodes to a lone surrogate, which no text may hold
+        raise UnsafeFile("The GeoJSON text holds an invalid (lone surrogate) character, written as a \\ud800-\\udfff "
+                         "escape; refused / GeoJSON 文本含无效字符（孤立代理项），拒绝读取", 422) from error
 
 
 # --- KML --------------------------------------------------------------------------------------
@@ -139,18 +160,31 @@ def open_immutable(path: Path) -> sqlite3.Connection:
         raise UnsafeFile(f"The GeoPackage cannot be opened ({error}) / 无法打开该 GeoPackage", 422) from error
 
 
-def standard_object(kind: str, name: str, sql: str, contents: set[str]) -> bool:
-    """Tell whether a schema object is one GDAL or the GeoPackage standard makes."""
+def standard_object(kind: str, name: str, table: str, sql: str, contents: set[str],
+                    rtrees: dict[str, str]) -> bool:
+    """Tell whether a schema object is one GDAL or the GeoPackage standard makes, by its exact name."""
     if kind in ("table", "index"):
         if not sql.lstrip().upper().startswith("CREATE VIRTUAL TABLE"):
             return True
-        return name.startswith("rtree_") and re.search(r"\bUSING\s+rtree\s*\(", sql, re.IGNORECASE) is not None
+        match = RTREE_TABLE_SQL.match(sql)
+        return name in rtrees and match is not None and match.group(1).strip("\"'`[]") == name
     if kind != "trigger":
         return False
-    if name.startswith("gpkg_"):
+    if name in GPKG_TRIGGERS:
+        return table == GPKG_TRIGGERS[name]
+    if table in contents and name in (f"trigger_insert_feature_count_{table}",
+                                      f"trigger_delete_feature_count_{table}"):
         return True
-    return any(name.startswith((f"rtree_{table}_", f"trigger_insert_feature_count_{table}",
-                                f"trigger_delete_feature_count_{table}")) for table in contents)
+    return any(rtrees.get(name[:-len(suffix)]) == table for suffix in RTREE_TRIGGER_SUFFIXES
+               if name.endswith(suffix))
+
+
+def rtree_names(connection: sqlite3.Connection, objects: list[tuple[str, str, str, str]]) -> dict[str, str]:
+    """Return the spatial index names the spec allows (rtree_<table>_<column>), each with its table."""
+    if not any(kind == "table" and name == "gpkg_geometry_columns" for kind, name, _table, _sql in objects):
+        return {}
+    rows = connection.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall()
+    return {f"rtree_{table}_{column}": str(table) for table, column in rows}
 
 
 def gpkg_tables(path: Path) -> set[str]:
@@ -158,7 +192,9 @@ def gpkg_tables(path: Path) -> set[str]:
     connection = open_immutable(path)
     try:
         contents = {str(row[0]) for row in connection.execute("SELECT table_name FROM gpkg_contents")}
-        objects = connection.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master").fetchall()
+        objects = connection.execute(
+            "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master").fetchall()
+        rtrees = rtree_names(connection, objects)
         linked_srs = connection.execute(
             "SELECT count(*) FROM gpkg_spatial_ref_sys WHERE lower(definition) LIKE '%/vsi%' "
             "OR lower(trim(definition)) LIKE 'http%' OR lower(trim(definition)) LIKE 'file:%'").fetchone()[0]
@@ -171,7 +207,8 @@ def gpkg_tables(path: Path) -> set[str]:
     if linked_srs:
         raise UnsafeFile("The GeoPackage's gpkg_spatial_ref_sys names a path or web address instead of WKT; "
                          "refused / GeoPackage 坐标系定义是路径或网址，拒绝读取", 422)
-    odd = [f"{kind} {name}" for kind, name, sql in objects if not standard_object(kind, name, sql, contents)]
+    odd = [f"{kind} {name}" for kind, name, table, sql in objects
+           if not standard_object(kind, name, table, sql, contents, rtrees)]
     if odd or generated:
         shown = ", ".join((odd + [f"generated columns in {table}" for table in generated])[:5])
         raise UnsafeFile(f"The GeoPackage holds views, triggers or virtual tables ({shown}); only plain tables "

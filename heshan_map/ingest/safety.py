@@ -80,8 +80,10 @@ class Limits:
         """Raise OverBudget once the upload's wall-clock budget is spent."""
         if self.deadline is not None and time.monotonic() > self.deadline:
             raise OverBudget(
-                f"The upload took longer than its budget of {self.budget_s:g} s (UPLOAD_BUDGET_S); nothing was "
-                f"written / 上传处理超过时间上限 {self.budget_s:g} 秒（UPLOAD_BUDGET_S），未写入任何数据", 503)
+                f"The upload took longer than its budget of UPLOAD_BUDGET_S = {self.budget_s:g} s and nothing was "
+                f"written; sending it again will take as long, so split the file or import it with "
+                f"`heshan-map import` / 上传处理超过时间上限 UPLOAD_BUDGET_S = {self.budget_s:g} 秒，未写入任何数据；"
+                f"重试同样会超时，请拆分文件或用 heshan-map import 命令导入", 413)
 
 
 class OverBudget(UnsafeFile):

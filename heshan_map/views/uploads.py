@@ -11,19 +11,11 @@ from ..db import get_session
 from ..errors import InvalidParameter, NotFound, ServiceError
 from ..filters import parse_lang
 from ..i18n import UI
-from ..ingest.safety import Limits
 from ..vocabulary import KIND_LABELS, KINDS, STAGE_LABELS, STAGES
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__)
 CRS_CHOICES = ("EPSG:4326", "GCJ-02", "BD-09", "EPSG:4490", "EPSG:4547", "EPSG:4526", "EPSG:4546", "EPSG:4525")
-
-
-def upload_limits() -> Limits:
-    """Return the upload limits set in the app config (MAX_UPLOAD_ROWS, _COLUMNS, MAX_FILE_VERTICES, UPLOAD_BUDGET_S)."""
-    config = current_app.config
-    return Limits(max_features=int(config["MAX_UPLOAD_ROWS"]), max_columns=int(config["MAX_UPLOAD_COLUMNS"]),
-                  max_vertices=int(config["MAX_FILE_VERTICES"]), budget_s=float(config["UPLOAD_BUDGET_S"]))
 
 
 def parse_flag(name: str) -> bool:
@@ -47,7 +39,8 @@ def create_upload() -> tuple[Response, int]:
         kind=(request.form.get("kind") or request.args.get("kind") or None),
         crs=(request.form.get("crs") or request.args.get("crs") or None),
         stage=(request.form.get("stage") or request.args.get("stage") or None),
-        dry_run=parse_flag("dry_run"), repair=parse_flag("repair"), limits=upload_limits()))
+        dry_run=parse_flag("dry_run"), repair=parse_flag("repair"),
+        limits=uploads.limits_from_config(current_app.config)))
     return jsonify(outcome.report), outcome.status
 
 
