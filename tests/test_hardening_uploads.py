@@ -333,6 +333,14 @@ def test_kml_columns_of_all_folders_and_extended_data_count_against_the_cap(conn
     assert "MAX_UPLOAD_COLUMNS" in response.get_json()["error"]["message"]
 
 
+def test_kml_with_50000_extended_data_names_is_refused_quickly(client, editor) -> None:
+    started = time.monotonic()
+    response = post_upload(client, kml_folders(1, 50_000), "wide.kml", editor, kind="project", dry_run="true")
+    # Parsing 2.2 MB of KML twice (safety check, ExtendedData) is linear, ≈ 3 s here; quadratic was minutes.
+    assert time.monotonic() - started < 15
+    assert response.status_code == 413 and "MAX_UPLOAD_COLUMNS" in response.get_json()["error"]["message"]
+
+
 def test_merged_kml_folders_are_capped_on_the_union_of_their_columns() -> None:
     from heshan_map.ingest.gis import Layer, merge_layers
     from heshan_map.ingest.safety import Limits, UnsafeFile

@@ -214,7 +214,7 @@ def read_kml(data: bytes, limits: Limits) -> RawTable:
         warnings.append(f"Read {len(layers)} KML folders as one table / 已将 {len(layers)} 个 KML 文件夹合并读取")
     layer = merge_layers(layers, limits)
     if driver == "KML":
-        add_extended_data(layer, read_kml_extended_data(data), warnings, limits)
+        add_extended_data(layer, read_kml_extended_data(data, limits), warnings, limits)
     return gis_table("kml", layer, crs_wkt_of(layer.crs or "EPSG:4326"), "utf-8", warnings, limits)
 
 

@@ -12,6 +12,9 @@ import shapely
 from defusedxml import DefusedXmlException
 from shapely.geometry.base import BaseGeometry
 
+from .safety import Limits
+from .table import refuse_too_many_columns
+
 LOGGER = logging.getLogger(__name__)
 
 COORDINATE_DIGITS = 7  # about 1 cm: enough to tell placemarks apart, loose enough for float printing
@@ -85,9 +88,10 @@ class KmlExtendedData:
         return self.by_key.get(key) if self.key_counts[key] == 1 else None
 
 
-def read_kml_extended_data(data: bytes) -> KmlExtendedData:
-    """Collect the ExtendedData of every Placemark of a KML document that has already been checked."""
+def read_kml_extended_data(data: bytes, limits: Limits | None = None) -> KmlExtendedData:
+    """Collect the ExtendedData of every Placemark of a checked KML document, within the column cap."""
     extended = KmlExtendedData()
+    seen: set[str] = set()  # the columns so far, for a membership test in constant time
     try:
         for _event, element in SafeET.iterparse(io.BytesIO(data), events=("end",), forbid_dtd=True):
             if local_name(element.tag) != "Placemark":
@@ -96,7 +100,12 @@ def read_kml_extended_data(data: bytes) -> KmlExtendedData:
             key = placemark_key(element)
             extended.key_counts[key] += 1
             extended.by_key[key] = fields
-            extended.columns += [name for name in fields if name not in extended.columns]
+            for name in fields:
+                if name not in seen:
+                    seen.add(name)
+                    extended.columns.append(name)
+            if limits is not None:
+                refuse_too_many_columns(len(extended.columns), limits)
             element.clear()
     except (SafeET.ParseError, DefusedXmlException) as error:
         LOGGER.warning("KML ExtendedData not read: %s", error)
