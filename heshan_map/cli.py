@@ -114,12 +114,15 @@ def import_command(path: str, kind: str | None, crs: str | None, stage: str | No
 
     from sqlalchemy.orm import Session
 
+    from . import repository
     from .uploads import UploadRequest, limits_from_config, process_upload
 
     file = Path(path)
     shown = logsafe.escape_control(file.name)  # a name with a newline must not forge terminal lines
     with Session(engine_checked()) as session, click.progressbar(length=3, label=f"importing {shown}",
                                                                  file=sys.stderr) as bar:
+        repository.lift_statement_timeout(session)  # the service's per-statement limit is not for the CLI
+
         def progress(step: str, done: int, total: int) -> None:
             bar.label = f"importing {shown}: {step}"
             bar.update(done - bar.pos)
@@ -173,6 +176,7 @@ def export_command(fmt: str, output: str, lang: str, crs: str | None, chinese_he
     request = export.ExportRequest(selection=selection, fmt=fmt, lang=lang, crs=export.parse_export_crs(fmt, crs),
                                    chinese_headers=chinese_headers)
     with Session(engine_checked()) as session:
+        repository.lift_statement_timeout(session)  # the service's per-statement limit is not for the CLI
         if selection.parks:
             check_parks(selection, repository.park_names(session))
         total = repository.count_sites(session, selection)
