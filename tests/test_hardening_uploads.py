@@ -261,6 +261,19 @@ def test_gpkg_whose_layer_is_a_view_is_refused_quickly(client, editor, tmp_path)
     assert_quick_cap(post_upload(client, data, "view.gpkg", editor, kind="project"), started, "GeoPackage")
 
 
+@pytest.mark.parametrize("table", ["gpkg_contents", "gpkg_spatial_ref_sys", "gpkg_geometry_columns"])
+def test_gpkg_whose_metadata_table_is_an_endless_view_is_refused_quickly(client, editor, tmp_path,
+                                                                         table: str) -> None:
+    # The inspection itself must not read a view: this one never ends.
+    data = gpkg_after(tmp_path, f"""
+        ALTER TABLE {table} RENAME TO {table}_old;
+        CREATE VIEW {table} AS WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n)
+            SELECT * FROM {table}_old, n;
+    """)
+    started = time.monotonic()
+    assert_quick_cap(post_upload(client, data, "meta.gpkg", editor, kind="project"), started, "GeoPackage")
+
+
 def test_gpkg_with_a_trigger_is_refused(client, editor, tmp_path) -> None:
     data = gpkg_after(tmp_path, "CREATE TRIGGER surprise AFTER UPDATE ON sites BEGIN DELETE FROM plots; END;")
     response = post_upload(client, data, "trigger.gpkg", editor, kind="project", dry_run="true")

@@ -30,6 +30,9 @@ GDAL_READ_OPTIONS = {
     "GML_DOWNLOAD_WFS_SCHEMA": "NO",
 }
 GPKG_OPEN_OPTIONS = {"IMMUTABLE": "YES", "LIST_ALL_TABLES": "NO"}
+# SQLite virtual-machine steps the inspection of one uploaded GeoPackage may take (≈ a second or two).
+SQLITE_STEP_BUDGET = 50_000_000
+SQLITE_STEPS_PER_CHECK = 10_000
 VSI_PREFIX = "/vsi"
 SAFE_CRS_URI = re.compile(r"^(urn:ogc:def:crs:|https?://www\.opengis\.net/def/crs/|EPSG:\d+$)", re.IGNORECASE)
 KML_REFUSED_ELEMENTS = frozenset({"NetworkLink", "NetworkLinkControl"})
@@ -151,10 +154,13 @@ def refuse_prj_not_wkt(text: str) -> None:
 # --- GeoPackage -------------------------------------------------------------------------------
 
 def open_immutable(path: Path) -> sqlite3.Connection:
-    """Open a SQLite file read-only and immutable, trusting nothing in its schema."""
+    """Open a SQLite file read-only and immutable, trusting nothing in its schema, with a step budget."""
     try:
         connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
         connection.execute("PRAGMA trusted_schema = OFF")
+        steps = iter(range(SQLITE_STEP_BUDGET // SQLITE_STEPS_PER_CHECK))
+        # A non-zero answer interrupts the statement: no query on the upload runs past the budget.
+        connection.set_progress_handler(lambda: next(steps, None) is None, SQLITE_STEPS_PER_CHECK)
         return connection
     except sqlite3.Error as error:
         raise UnsafeFile(f"The GeoPackage cannot be opened ({error}) / 无法打开该 GeoPackage", 422) from error
@@ -187,13 +193,22 @@ def rtree_names(connection: sqlite3.Connection, objects: list[tuple[str, str, st
     return {f"rtree_{table}_{column}": str(table) for table, column in rows}
 
 
+def refuse_views(objects: list[tuple[str, str, str, str]]) -> None:
+    """Refuse a GeoPackage with any view: GDAL's own files have none, and a view runs its author's query."""
+    views = [name for kind, name, _table, _sql in objects if kind == "view"]
+    if views:
+        raise UnsafeFile(f"The GeoPackage holds views ({', '.join(views[:5])}); only plain tables are read "
+                         f"/ GeoPackage 含视图，只接受普通数据表", 422)
+
+
 def gpkg_tables(path: Path) -> set[str]:
     """Return the gpkg_contents tables, refusing views, virtual tables and non-standard triggers."""
     connection = open_immutable(path)
     try:
-        contents = {str(row[0]) for row in connection.execute("SELECT table_name FROM gpkg_contents")}
         objects = connection.execute(
             "SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master").fetchall()
+        refuse_views(objects)  # before any query reads a table that a view could stand in for
+        contents = {str(row[0]) for row in connection.execute("SELECT table_name FROM gpkg_contents")}
         rtrees = rtree_names(connection, objects)
         linked_srs = connection.execute(
             "SELECT count(*) FROM gpkg_spatial_ref_sys WHERE lower(definition) LIKE '%/vsi%' "
