@@ -62,6 +62,8 @@ SHAPEFILE_FIELDS = {"investment_cny_100m": "invest_cny", "in_production_on": "pr
 NUMERIC_COLUMNS = ("investment_cny_100m", "area_ha")
 BATCH_ROWS = 2000  # rows per GeoDataFrame appended to a GeoPackage or Shapefile
 KML_CHUNK_PLACEMARKS = 500  # Placemarks per streamed KML chunk
+# Characters XML 1.0 forbids; text stored before control characters were refused may still hold them.
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 CHUNK_BYTES = 64 * 1024  # bytes per chunk of a file sent from disk
 KML_HEAD = ("<?xml version='1.0' encoding='utf-8'?>\n"
             '<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>heshan_sites</name>')
@@ -161,6 +163,11 @@ def header_row(request: ExportRequest) -> list[str]:
     return names + (["经度", "纬度", "WKT"] if request.chinese_headers else ["lon", "lat", "wkt"])
 
 
+def xml_text(value: Any) -> Any:
+    """Return text with the characters XML 1.0 (so XLSX and KML) cannot hold replaced by U+FFFD; others as they are."""
+    return XML_ILLEGAL.sub("\ufffd", value) if isinstance(value, str) else value
+
+
 def table_cells(props: dict[str, Any], geometry_text: str) -> list[Any]:
     """Return one row of cells: the properties, a representative lon/lat and the WKT, formulas neutralised."""
     geometry = shape(json.loads(geometry_text))
@@ -192,7 +199,7 @@ def write_xlsx(session: Session, request: ExportRequest, target: Path) -> None:
     sheet.append(header_row(request))
     try:
         for props, geometry in export_rows(session, request):
-            sheet.append(table_cells(props, geometry))
+            sheet.append([xml_text(cell) for cell in table_cells(props, geometry)])
     except BaseException:
         # Finish and remove openpyxl's own temporary sheet file rather than leave it to the garbage collector.
         sheet.close()
@@ -271,6 +278,7 @@ def kml_geometry(parent: ET.Element, geometry: BaseGeometry) -> None:
 def kml_placemark(props: dict[str, Any], geometry_text: str) -> str:
     """Return one site as a KML Placemark with its name, description and fields as text."""
     placemark = ET.Element("Placemark", id=f"site-{props['id']}")
+    props = {name: xml_text(value) for name, value in props.items()}
     ET.SubElement(placemark, "name").text = props["name"]
     if props.get("description"):
         # Google Earth renders <description> as HTML: escape it so stored text stays text there too.

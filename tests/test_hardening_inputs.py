@@ -5,10 +5,12 @@ import io
 import json
 import math
 import time
+import xml.etree.ElementTree as ET
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import text
 
 from heshan_map.auth import create_user
 
@@ -101,6 +103,33 @@ def test_numbers_beyond_their_range_are_422_naming_the_field(client, connection,
 
 
 # --- 2. NUL and lone surrogates ------------------------------------------------------------------
+
+@pytest.mark.parametrize("control", ["\x1b", "\x0b", "\x08"])
+def test_control_characters_in_text_are_422(client, connection, token, control: str) -> None:
+    refused_everywhere(client, connection, token, project(description=f"a{control}b"), "description",
+                       f"U+{ord(control):04X}")
+    refused_everywhere(client, connection, token, project(name=f"a{control}b"), "name", f"U+{ord(control):04X}")
+
+
+def test_tabs_and_line_breaks_stay_text(client, token) -> None:
+    response = post_feature(client, token, project(description="第一行\n第二行\t制表\r\n"))
+    assert response.status_code == 201, response.get_json()
+
+
+def test_control_characters_stored_earlier_still_export(client, connection) -> None:
+    connection.execute(text("UPDATE sites SET description = 'x\x1by\x0bz' WHERE id = "
+                            "(SELECT min(id) FROM sites WHERE kind = 'project')"))
+    response = client.get("/api/export.xlsx?kind=project")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data), read_only=True).active
+    cells = [cell for row in sheet.iter_rows(values_only=True) for cell in row]
+    assert "x\ufffdy\ufffdz" in cells
+    response = client.get("/api/export.kml?kind=project")
+    assert response.status_code == 200
+    kml = ET.fromstring(response.data)
+    descriptions = [element.text for element in kml.iter("{http://www.opengis.net/kml/2.2}description")]
+    assert "x\ufffdy\ufffdz" in descriptions
+
 
 def test_nul_in_any_text_field_is_422(client, connection, token) -> None:
     refused_everywhere(client, connection, token, project(name="a\x00b"), "name", "NUL")

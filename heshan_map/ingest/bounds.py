@@ -21,7 +21,9 @@ ATTRIBUTE_CAP = "MAX_ATTRIBUTE_CHARS"
 VERTEX_CAP = "MAX_GEOMETRY_VERTICES"
 # What export.neutralise_formula puts an apostrophe before; the apostrophe is taken off again on import.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# NUL, the controls XML 1.0 forbids (XLSX and KML could not hold them) and lone surrogates; tab, LF and CR are text.
+_UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f]")
 GEOD = Geod(ellps="WGS84")
 ALLOWED_GEOMETRIES: dict[str, tuple[str, ...]] = {
     "park": ("Point", "Polygon", "MultiPolygon"),
@@ -88,9 +90,11 @@ def shown(text: str, width: int = 60) -> str:
 
 
 def text_problem(text: str) -> str | None:
-    """Return why text cannot be stored (a NUL character or a lone surrogate), or None."""
+    """Return why text cannot be stored (a NUL, another control character, a lone surrogate), or None."""
     if "\x00" in text:
         return "含 NUL 字符 / contains a NUL character"
+    if (control := _CONTROL.search(text)) is not None:
+        return f"含控制字符 U+{ord(control.group()):04X} / contains the control character U+{ord(control.group()):04X}"
     if not text.isascii() and _UNSTORABLE.search(text):
         return "含无效的 Unicode 代理字符 / contains a lone surrogate (not valid Unicode)"
     return None
