@@ -7,8 +7,9 @@ import sys
 from collections.abc import Iterable
 
 LOGGER = logging.getLogger(__name__)
-# C0 and C1 controls, DEL, and the Unicode line and paragraph separators.
-CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls, DEL, the line and paragraph separators and the bidirectional overrides and isolates
+# (U+202A–U+202E, U+2066–U+2069), which reorder how a log line reads.
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 LOG_FORMAT = "%(levelname)s %(name)s: %(message)s"
 # Loggers whose handlers a server may have set up before create_app: root, gunicorn, werkzeug, the app.
@@ -66,6 +67,9 @@ def install_on_server_loggers() -> None:
     """Put the escaping filter on the handlers of the root, gunicorn and app loggers, whoever made them."""
     from flask.logging import default_handler
 
+    # Library warnings quote user text (GDAL's "Value '…' truncated"): send them through logging, escaped.
+    logging.captureWarnings(True)
+
     install([default_handler])
     for name in SERVER_LOGGERS:
         install(logging.getLogger(name).handlers)
@@ -74,6 +78,7 @@ def install_on_server_loggers() -> None:
 def configure_logging(level: int = logging.INFO) -> None:
     """Log to standard error, one escaped line per record."""
     logging.basicConfig(level=level, format=LOG_FORMAT, stream=sys.stderr)
+    logging.captureWarnings(True)
     install(logging.getLogger().handlers)
 
 

@@ -179,3 +179,28 @@ def test_the_app_escapes_on_handlers_another_server_made(client, session) -> Non
         root.setLevel(old_level)
     assert "x\\u2028FORGED line.csv" in stream.getvalue()
     assert not [line for line in stream.getvalue().splitlines() if line.startswith("FORGED")]
+
+
+WARNING_SCRIPT = """
+import logging, sys, warnings
+from heshan_map import create_app, logsafe
+if sys.argv[1] == "cli":
+    logsafe.configure_logging()
+else:  # another WSGI server set logging up before the app was made
+    logging.basicConfig(format="%(levelname)s %(name)s: %(message)s")
+    create_app({"TESTING": True, "DATABASE_URL": sys.argv[2], "SECRET_KEY": "t"})
+warnings.warn("Value 'a\\\\nFORGED INFO heshan_map: x' of field descr has been truncated", RuntimeWarning)
+"""
+
+
+@pytest.mark.parametrize("setup", ["cli", "server"])
+def test_library_warnings_quoting_user_text_stay_one_log_line(setup: str) -> None:
+    result = subprocess.run([sys.executable, "-c", WARNING_SCRIPT, setup, TEST_URL], capture_output=True, text=True,
+                            timeout=60, cwd=Path(__file__).resolve().parent.parent)
+    assert result.returncode == 0, result.stderr
+    assert "a\\nFORGED" in result.stderr, result.stderr
+    assert not [line for line in result.stderr.splitlines() if line.startswith("FORGED")], result.stderr
+
+
+def test_bidirectional_overrides_are_escaped_in_logs() -> None:
+    assert escape_control("invoice\u202egnp.exe \u2066x\u2069") == "invoice\\u202egnp.exe \\u2066x\\u2069"
