@@ -31,6 +31,30 @@ def test_an_export_uploaded_again_changes_nothing(client, token, headers) -> Non
     assert report["unknown_columns"] == []
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("headers", ["en", "zh"])
+def test_an_export_of_every_kind_uploaded_again_changes_nothing(client, token, fmt, headers) -> None:
+    exported = client.get(f"/api/export.{fmt}?headers={headers}").data
+    response = post_upload(client, exported, f"export.{fmt}", token)
+    report = response.get_json()
+    assert response.status_code == 200, report["errors"][:3]
+    assert (report["created"], report["updated"]) == (0, 0)
+    assert report["unchanged"] == client.get("/api/features?limit=1").get_json()["numberMatched"]
+
+
+def test_lines_keep_their_direction_in_the_api_and_geojson_export(client, session) -> None:
+    lines = dict(session.execute(text(
+        "SELECT id, ST_AsGeoJSON(geom, 7)::json FROM sites WHERE GeometryType(geom) LIKE '%LINESTRING'")).all())
+    assert len(lines) >= 2
+    exported = {feature["id"]: feature["geometry"]
+                for feature in client.get("/api/export.geojson?kind=green_site").get_json()["features"]}
+    for site_id, stored in lines.items():
+        assert client.get(f"/api/features/{site_id}").get_json()["geometry"] == stored
+        assert exported[site_id] == stored
+    listed = client.get("/api/features?kind=green_site&limit=1000").get_json()["features"]
+    assert {f["id"]: f["geometry"] for f in listed if f["id"] in lines} == lines
+
+
 def test_a_status_sheet_without_coordinates_keeps_positions(client, token) -> None:
     park = client.get("/api/features?kind=park&limit=1").get_json()["features"][0]
     sheet = f"代码,名称,类型,阶段,镇街\n{park['properties']['code']},{park['properties']['name']},park,started,共和镇\n"
