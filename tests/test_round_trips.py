@@ -94,6 +94,34 @@ def test_post_refuses_an_existing_kind_and_name(client, token) -> None:
     assert client.get(f"/api/features/{existing['id']}").get_json()["geometry"] == existing["geometry"]
 
 
+def test_patch_refuses_the_kind_and_name_of_another_uncoded_site(client, token) -> None:
+    ids = []
+    for kind, name, x in (("green_site", "无代码绿地甲", 112.95), ("green_site", "无代码绿地乙", 112.96),
+                          ("project", "无代码绿地甲", 112.97)):
+        body = {"properties": {"kind": kind, "name": name, "stage": "signed"},
+                "geometry": {"type": "Point", "coordinates": [x, 22.76]}}
+        created = client.post("/api/features", json=body, headers=bearer(token))
+        assert created.status_code == 201, created.get_json()
+        assert created.get_json()["properties"]["code"] is None
+        ids.append(created.get_json()["id"])
+    before = client.get(f"/api/features/{ids[1]}")
+    renamed = client.patch(f"/api/features/{ids[1]}", headers={**bearer(token), "If-Match": before.headers["ETag"]},
+                           json={"properties": {"name": " 无代码绿地甲 "}})
+    assert renamed.status_code == 409, renamed.get_json()
+    assert "kind and name" in renamed.get_json()["error"]["message"]
+    after = client.get(f"/api/features/{ids[1]}")
+    assert after.get_json() == before.get_json() and after.headers["ETag"] == before.headers["ETag"]
+    project = client.get(f"/api/features/{ids[2]}")
+    rekinded = client.patch(f"/api/features/{ids[2]}", headers={**bearer(token), "If-Match": project.headers["ETag"]},
+                            json={"properties": {"kind": "绿美"}})
+    assert rekinded.status_code == 409, rekinded.get_json()
+    assert client.get(f"/api/features/{ids[2]}").get_json() == project.get_json()
+    free = client.patch(f"/api/features/{ids[1]}", headers={**bearer(token), "If-Match": before.headers["ETag"]},
+                        json={"properties": {"name": "无代码绿地丙"}})
+    assert free.status_code == 200, free.get_json()
+    assert free.get_json()["properties"]["name"] == "无代码绿地丙"
+
+
 def test_api_polygons_are_counter_clockwise(client, session) -> None:
     session.execute(text("UPDATE sites SET geom = ST_ForcePolygonCW(geom) WHERE kind = 'park'"))
     for feature in client.get("/api/features?kind=park").get_json()["features"]:
