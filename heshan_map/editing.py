@@ -16,7 +16,7 @@ from .features import site_properties
 from .ingest.bounds import GEOMETRY_TYPES, json_value_problems, shown
 from .ingest.crs import WGS84
 from .ingest.readers import RawTable
-from .ingest.validate import Options
+from .ingest.validate import KIND_ALIASES, Options
 from .uploads import check_rows
 
 LOGGER = logging.getLogger(__name__)
@@ -109,6 +109,7 @@ def create_feature(session: Session, body: Any, actor: str) -> int:
 def update_feature(session: Session, current: dict[str, Any], body: Any, actor: str) -> int:
     """Apply a partial Feature to the version of a site the editor read: unspecified properties and
     geometry stay as they are, a property sent as null is emptied."""
+    repository.lock_site_writes(session)  # held to the commit: a twin rename sees this one and gets 409
     patch, geometry = read_feature_body(body)
     code = patch.get("code")
     if code and code != current["code"]:
@@ -124,4 +125,12 @@ def update_feature(session: Session, current: dict[str, Any], body: Any, actor: 
     else:
         geometry = shape(json.loads(current["geometry"]))
     merged.update(patch)
+    kind, name = str(merged.get("kind") or "").strip(), str(merged.get("name") or "").strip()
+    kind = KIND_ALIASES.get(kind) or KIND_ALIASES.get(kind.lower()) or kind
+    renamed = (kind, name) != (current["kind"], (current["name"] or "").strip())
+    if renamed and not (code or current["code"]):
+        other = repository.site_id_for_kind_and_name(session, kind, name)
+        if other is not None and other != current["id"]:
+            raise ServiceError(f"a site of this kind and name exists (site {other}); give this one another name"
+                               " or a code", code="conflict", status=409)
     return save_feature(session, merged, geometry, actor, current["id"], clear, current["version"])

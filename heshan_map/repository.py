@@ -26,6 +26,10 @@ SITE_COLUMNS = """
     d.in_production_on, d.in_production_precision
 """
 SITE_FROM = "sites s LEFT JOIN site_stage_dates d ON d.site_id = s.id"
+# A geometry as it is shown: polygons with counter-clockwise exteriors. ST_ForcePolygonCCW only on polygonal
+# geometries, since PostGIS 3.3.2 reverses the vertex order of LineStrings it is given. {0} is the column.
+ORIENTED_GEOMETRY = "CASE WHEN ST_Dimension({0}) = 2 THEN ST_ForcePolygonCCW({0}) ELSE {0} END"
+SITE_GEOJSON = f"ST_AsGeoJSON({ORIENTED_GEOMETRY.format('s.geom')}, 7)"
 
 
 def filter_clause(selection: Filter) -> tuple[str, dict[str, Any]]:
@@ -73,7 +77,7 @@ def select_sites(session: Session, selection: Filter, limit: int | None = None,
     """Return the sites the filter selects, ordered by id, with geometry as GeoJSON text."""
     where, params = filter_clause(selection)
     params.update({"limit": limit, "offset": offset})
-    sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7) AS geometry FROM {SITE_FROM}"
+    sql = (f"SELECT {SITE_COLUMNS}, {SITE_GEOJSON} AS geometry FROM {SITE_FROM}"
            f" WHERE {where} ORDER BY s.id LIMIT :limit OFFSET :offset")
     return [dict(row) for row in session.execute(text(sql), params).mappings()]
 
@@ -83,7 +87,7 @@ def iter_sites(session: Session, selection: Filter, batch: int = 2000) -> Iterat
     where, params = filter_clause(selection)
     last_id = 0
     while True:
-        sql = (f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7) AS geometry FROM {SITE_FROM}"
+        sql = (f"SELECT {SITE_COLUMNS}, {SITE_GEOJSON} AS geometry FROM {SITE_FROM}"
                f" WHERE {where} AND s.id > :after ORDER BY s.id LIMIT :batch")
         rows = session.execute(text(sql), {**params, "after": last_id, "batch": batch}).mappings().all()
         if not rows:
@@ -122,7 +126,7 @@ def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, 
 def get_site(session: Session, site_id: int) -> dict[str, Any] | None:
     """Return one site by id, or None."""
     row = session.execute(text(
-        f"SELECT {SITE_COLUMNS}, ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7) AS geometry FROM {SITE_FROM} WHERE s.id = :id"),
+        f"SELECT {SITE_COLUMNS}, {SITE_GEOJSON} AS geometry FROM {SITE_FROM} WHERE s.id = :id"),
         {"id": site_id}).mappings().first()
     return dict(row) if row else None
 
@@ -365,7 +369,7 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
         UPDATE incoming i SET action = CASE
             WHEN i.site_id IS NULL THEN 'create'
             WHEN ({compared_old}) IS DISTINCT FROM ({compared_new}) OR s.code IS DISTINCT FROM COALESCE(i.code, s.code)
-              OR ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7) <> ST_AsGeoJSON(ST_ForcePolygonCCW(i.geom), 7)
+              OR {SITE_GEOJSON} <> ST_AsGeoJSON({ORIENTED_GEOMETRY.format('i.geom')}, 7)
               OR i.new_events THEN 'update'
             ELSE 'unchanged' END
         FROM sites s WHERE s.id = i.site_id"""))
@@ -485,7 +489,7 @@ def stream_feature_json(session: Session, selection: Filter, labels: dict[str, A
     sql = f"""
         SELECT json_build_object(
             'type', 'Feature', 'id', s.id,
-            'geometry', ST_AsGeoJSON(ST_ForcePolygonCCW(s.geom), 7)::json,
+            'geometry', {SITE_GEOJSON}::json,
             'properties', json_build_object(
                 'id', s.id, 'code', s.code, 'kind', s.kind,
                 'kind_label', CAST(:labels AS jsonb) -> 'kind_labels' ->> s.kind,

@@ -31,6 +31,30 @@ def test_an_export_uploaded_again_changes_nothing(client, token, headers) -> Non
     assert report["unknown_columns"] == []
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+@pytest.mark.parametrize("headers", ["en", "zh"])
+def test_an_export_of_every_kind_uploaded_again_changes_nothing(client, token, fmt, headers) -> None:
+    exported = client.get(f"/api/export.{fmt}?headers={headers}").data
+    response = post_upload(client, exported, f"export.{fmt}", token)
+    report = response.get_json()
+    assert response.status_code == 200, report["errors"][:3]
+    assert (report["created"], report["updated"]) == (0, 0)
+    assert report["unchanged"] == client.get("/api/features?limit=1").get_json()["numberMatched"]
+
+
+def test_lines_keep_their_direction_in_the_api_and_geojson_export(client, session) -> None:
+    lines = dict(session.execute(text(
+        "SELECT id, ST_AsGeoJSON(geom, 7)::json FROM sites WHERE GeometryType(geom) LIKE '%LINESTRING'")).all())
+    assert len(lines) >= 2
+    exported = {feature["id"]: feature["geometry"]
+                for feature in client.get("/api/export.geojson?kind=green_site").get_json()["features"]}
+    for site_id, stored in lines.items():
+        assert client.get(f"/api/features/{site_id}").get_json()["geometry"] == stored
+        assert exported[site_id] == stored
+    listed = client.get("/api/features?kind=green_site&limit=1000").get_json()["features"]
+    assert {f["id"]: f["geometry"] for f in listed if f["id"] in lines} == lines
+
+
 def test_a_status_sheet_without_coordinates_keeps_positions(client, token) -> None:
     park = client.get("/api/features?kind=park&limit=1").get_json()["features"][0]
     sheet = f"代码,名称,类型,阶段,镇街\n{park['properties']['code']},{park['properties']['name']},park,started,共和镇\n"
@@ -68,6 +92,34 @@ def test_post_refuses_an_existing_kind_and_name(client, token) -> None:
             "geometry": {"type": "Point", "coordinates": [112.95, 22.76]}}
     assert client.post("/api/features", json=body, headers=bearer(token)).status_code == 409
     assert client.get(f"/api/features/{existing['id']}").get_json()["geometry"] == existing["geometry"]
+
+
+def test_patch_refuses_the_kind_and_name_of_another_uncoded_site(client, token) -> None:
+    ids = []
+    for kind, name, x in (("green_site", "无代码绿地甲", 112.95), ("green_site", "无代码绿地乙", 112.96),
+                          ("project", "无代码绿地甲", 112.97)):
+        body = {"properties": {"kind": kind, "name": name, "stage": "signed"},
+                "geometry": {"type": "Point", "coordinates": [x, 22.76]}}
+        created = client.post("/api/features", json=body, headers=bearer(token))
+        assert created.status_code == 201, created.get_json()
+        assert created.get_json()["properties"]["code"] is None
+        ids.append(created.get_json()["id"])
+    before = client.get(f"/api/features/{ids[1]}")
+    renamed = client.patch(f"/api/features/{ids[1]}", headers={**bearer(token), "If-Match": before.headers["ETag"]},
+                           json={"properties": {"name": " 无代码绿地甲 "}})
+    assert renamed.status_code == 409, renamed.get_json()
+    assert "kind and name" in renamed.get_json()["error"]["message"]
+    after = client.get(f"/api/features/{ids[1]}")
+    assert after.get_json() == before.get_json() and after.headers["ETag"] == before.headers["ETag"]
+    project = client.get(f"/api/features/{ids[2]}")
+    rekinded = client.patch(f"/api/features/{ids[2]}", headers={**bearer(token), "If-Match": project.headers["ETag"]},
+                            json={"properties": {"kind": "绿美"}})
+    assert rekinded.status_code == 409, rekinded.get_json()
+    assert client.get(f"/api/features/{ids[2]}").get_json() == project.get_json()
+    free = client.patch(f"/api/features/{ids[1]}", headers={**bearer(token), "If-Match": before.headers["ETag"]},
+                        json={"properties": {"name": "无代码绿地丙"}})
+    assert free.status_code == 200, free.get_json()
+    assert free.get_json()["properties"]["name"] == "无代码绿地丙"
 
 
 def test_api_polygons_are_counter_clockwise(client, session) -> None:
