@@ -292,3 +292,17 @@ def test_control_characters_in_parameters_are_400(client, path, query, parameter
     assert response.status_code == 400, response.get_data(as_text=True)[:300]
     error = response.get_json()["error"]
     assert error["code"] == "invalid_parameter" and parameter in error["message"]
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_in_a_json_body_are_400(client, connection, token, constant: str) -> None:
+    before = counts(connection)
+    body = ('{"type": "Feature", "properties": {"kind": "project", "name": "非数测试", "stage": "signed", '
+            f'"area_ha": {constant}}}, "geometry": {{"type": "Point", "coordinates": [112.96, 22.77]}}}}')
+    response = client.post("/api/features", data=body, content_type="application/json", headers=bearer(token))
+    assert_refused(response, (400,), constant)
+    assert counts(connection) == before
+
+
+def test_csv_export_names_its_charset_once(client) -> None:
+    assert client.get("/api/export.csv").headers["Content-Type"] == "text/csv; charset=utf-8"

@@ -36,6 +36,11 @@ def json_depth(data: bytes, cap: int | None = None) -> int:
     return int(np.cumsum(_BRACKET_STEPS[np.frombuffer(brackets, dtype=np.uint8)], dtype=np.int64).max())
 
 
+def refuse_json_constant(name: str) -> None:
+    """Refuse NaN and Infinity, which Python's JSON reader takes but JSON (RFC 8259) does not have."""
+    raise ServiceError(f"JSON 不允许 {name} / {name} is not a JSON number", code="invalid_body")
+
+
 def json_body() -> Any:
     """Return the request's JSON body (None when it is not JSON), refusing one nested deeper than MAX_JSON_DEPTH."""
     if not request.is_json:
@@ -51,7 +56,7 @@ def json_body() -> Any:
         raise ServiceError(f"JSON 嵌套过深（上限 {cap} 层，MAX_JSON_DEPTH） / the JSON body nests {depth} deep, "
                            f"over the cap MAX_JSON_DEPTH = {cap}", code="json_too_deep", status=413)
     try:
-        return json.loads(text)
+        return json.loads(text, parse_constant=refuse_json_constant)
     except ValueError:
         return None
 

@@ -36,11 +36,11 @@ def download(fmt: str) -> Response:
     export_request = parse_export_request(fmt)
     headers = {"Content-Disposition": export.content_disposition(export.download_name(export_request.selection, fmt))}
     if request.method == "HEAD":  # the headers a GET would send, without running the export
-        return Response(mimetype=export.FORMATS[fmt][0], headers=headers)
+        return Response(content_type=export.FORMATS[fmt][0], headers=headers)
     release = slots_for(current_app).acquire(request.remote_addr or "unknown")
     stream = OwnedStream(take_session(), release)
     body = stream.start(export.export_chunks(stream.session, export_request),
                         done_with_database=fmt in export.FILE_WRITERS)
-    response = Response(body, mimetype=export.FORMATS[fmt][0], headers=headers)
+    response = Response(body, content_type=export.FORMATS[fmt][0], headers=headers)
     response.call_on_close(stream.close)
     return response
