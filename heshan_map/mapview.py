@@ -9,11 +9,10 @@ from branca.element import MacroElement
 from jinja2 import Template
 
 from .i18n import UI
+from .vocabulary import HESHAN_BOUNDS, HESHAN_CENTRE
 from .security import add_nonce, csp_nonce
 
 LOGGER = logging.getLogger(__name__)
-HESHAN_CENTRE = (22.68, 112.78)
-HESHAN_BOUNDS = ((22.47, 112.47), (22.86, 113.05))
 TIANDITU_URL = "https://t{s}.tianditu.gov.cn/DataServer?T=%s_w&x={x}&y={y}&l={z}&tk=%s"
 
 
@@ -51,13 +50,14 @@ def add_basemaps(fmap: folium.Map, config: dict[str, Any], lang: str) -> None:
 def build_map(lang: str, config: dict[str, Any],
               bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
     """Return the map, fitted to the filter's box or to Heshan; the page fetches the sites from the API."""
-    fmap = OfflineMap(location=HESHAN_CENTRE, zoom_start=11, tiles=None, control_scale=True,
+    fmap = OfflineMap(location=[HESHAN_CENTRE[1], HESHAN_CENTRE[0]], zoom_start=11, tiles=None, control_scale=True,
                       prefer_canvas=True)
     add_basemaps(fmap, config, lang)
     if bounds:
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     else:
-        fmap.fit_bounds([list(HESHAN_BOUNDS[0]), list(HESHAN_BOUNDS[1])])
+        west, south, east, north = HESHAN_BOUNDS
+        fmap.fit_bounds([[south, west], [north, east]])
     fmap.add_child(MapName())
     return fmap
 

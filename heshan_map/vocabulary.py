@@ -59,6 +59,12 @@ STAGE_SYNONYMS: dict[str, str] = {
 }
 
 
+# Heshan's extent and centre (WGS84 lon/lat; geodata/heshan_boundary.geojson rounded outward), the one definition.
+HESHAN_BOUNDS = (112.47, 22.47, 113.05, 22.86)  # west, south, east, north
+HESHAN_CENTRE = (112.78, 22.68)  # lon, lat
+# Around the county, wide enough for points just over the boundary: where a coordinate reading is plausible.
+HESHAN_SEARCH_BOUNDS = (112.40, 22.40, 113.10, 22.95)
+
 def stage_from_label(text: str) -> str | None:
     """Return the stage a label or code names, in any kind's words, or None."""
     value = text.strip()

@@ -14,9 +14,11 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 from shapely.geometry.base import BaseGeometry
 
+from ..vocabulary import HESHAN_SEARCH_BOUNDS
+
 LOGGER = logging.getLogger(__name__)
 
-HESHAN_BBOX = (112.40, 22.40, 113.10, 22.95)
+HESHAN_BBOX = HESHAN_SEARCH_BOUNDS
 ACCEPTED_FORMS = "EPSG:<code> (or the bare code, e.g. 4547), GCJ-02 (gcj02) or BD-09 (bd09)"
 
 # CGCS2000 and WGS84 agree within a metre; geographic coordinates in either are stored as they are.

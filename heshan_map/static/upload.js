@@ -7,7 +7,7 @@
   const form = document.getElementById("upload-form");
   const status = document.getElementById("upload-status");
   const commitButton = document.getElementById("commit-button");
-  const map = L.map("preview-map").setView([22.68, 112.78], 10);
+  const map = L.map("preview-map").setView([config.centre[1], config.centre[0]], 10);  // centre is lon, lat
   L.tileLayer(config.tileUrl, { attribution: config.tileAttribution, maxZoom: 19 }).addTo(map);
   // The county outline gives the preview a frame even when the basemap tiles are out of reach.
   fetch("/api/areas?level=county").then(function (response) { return response.ok ? response.json() : null; })

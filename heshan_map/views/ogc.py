@@ -12,7 +12,7 @@ from ..db import get_session
 from ..errors import InvalidParameter, NotFound
 from ..features import site_feature
 from ..filters import FILTER_PARAMETERS, Filter, parse_lang, parse_paging
-from ..vocabulary import KIND_LABELS, KINDS
+from ..vocabulary import HESHAN_BOUNDS, KIND_LABELS, KINDS
 from .common import GEOJSON, feature_page, geojson_response, request_filter
 
 LOGGER = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ def collection_document(kind: str, lang: str) -> dict:
     """Return the description of one kind's collection with its spatial and temporal extent."""
     session = get_session()
     selection = Filter(kinds=(kind,))
-    bbox = repository.extent_of_sites(session, selection) or (112.47, 22.47, 113.05, 22.86)
+    bbox = repository.extent_of_sites(session, selection) or HESHAN_BOUNDS
     first, last = repository.temporal_extent(session, selection)
     return {
         "id": kind,

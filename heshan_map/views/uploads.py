@@ -11,7 +11,7 @@ from ..db import get_session
 from ..errors import InvalidParameter, NotFound, ServiceError
 from ..filters import parse_lang
 from ..i18n import UI
-from ..vocabulary import KIND_LABELS, KINDS, STAGE_LABELS, STAGES
+from ..vocabulary import HESHAN_CENTRE, KIND_LABELS, KINDS, STAGE_LABELS, STAGES
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("uploads", __name__)
@@ -87,6 +87,6 @@ def upload_page() -> str | WerkzeugResponse:
     if auth.ROLE_RANK[user["role"]] < auth.ROLE_RANK["editor"]:
         raise ServiceError(UI[lang]["editors_only"], code="forbidden", status=403)
     return render_template("upload.html", ui=UI[lang], lang=lang, user=user, kinds=KINDS, stages=STAGES,
-                           stage_labels=STAGE_LABELS[lang],
-                           kind_labels=KIND_LABELS[lang], crs_choices=CRS_CHOICES, csrf=auth.csrf_token(),
+                           stage_labels=STAGE_LABELS[lang], kind_labels=KIND_LABELS[lang], crs_choices=CRS_CHOICES,
+                           centre=HESHAN_CENTRE, csrf=auth.csrf_token(),
                            max_mb=current_app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024))
