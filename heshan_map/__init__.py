@@ -13,7 +13,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the application: configuration, database, blueprints, error handlers, CLI."""
     from . import cli, db, errors, logsafe, security
     from .config import load_config
-    from .views import api, export, health, ogc, openapi, pages, uploads
+    from .views import api, export, health, login, ogc, openapi, pages, uploads
 
     app = Flask(__name__)
     app.config.update(load_config())
@@ -22,7 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app)
     errors.init_app(app)
-    for blueprint in (health.bp, api.bp, export.bp, ogc.bp, openapi.bp, pages.bp, uploads.bp):
+    for blueprint in (health.bp, api.bp, export.bp, ogc.bp, openapi.bp, pages.bp, uploads.bp, login.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     security.init_app(app)

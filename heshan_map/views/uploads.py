@@ -1,4 +1,4 @@
-"""Uploads: the API for programs and the page for editors, and login for the page."""
+"""Uploads: the API for programs and the page for editors."""
 from __future__ import annotations
 
 import logging
@@ -55,35 +55,13 @@ def get_upload(upload_id: int) -> Response:
     return jsonify(row)
 
 
-@bp.route("/login", methods=["GET", "POST"])
-def login() -> str | WerkzeugResponse:
-    """Log an editor in with the name and API token made by `heshan-map users create`."""
-    lang = parse_lang(request.args)
-    message = None
-    if request.method == "POST":
-        auth.refuse_without_csrf_token()
-        if auth.log_in(request.form.get("name", ""), request.form.get("token", "")):
-            return redirect(url_for("uploads.upload_page", lang=lang if lang != "zh" else None))
-        message = UI[lang]["login_failed"]
-    return render_template("login.html", ui=UI[lang], lang=lang, message=message, csrf=auth.csrf_token()), \
-        (401 if message else 200)
-
-
-@bp.post("/logout")
-def logout() -> WerkzeugResponse:
-    """End the web session."""
-    auth.refuse_without_csrf_token()
-    auth.log_out()
-    return redirect(url_for("pages.map_page"))
-
-
 @bp.get("/upload")
 def upload_page() -> str | WerkzeugResponse:
     """Show the upload page to a logged-in editor: choose, preview on the map, then commit."""
     lang = parse_lang(request.args)
     user = auth.current_user()
     if user is None:
-        return redirect(url_for("uploads.login", lang=lang if lang != "zh" else None))
+        return redirect(url_for("login.login", lang=lang if lang != "zh" else None))
     if auth.ROLE_RANK[user["role"]] < auth.ROLE_RANK["editor"]:
         raise ServiceError(UI[lang]["editors_only"], code="forbidden", status=403)
     return render_template("upload.html", ui=UI[lang], lang=lang, user=user, kinds=KINDS, stages=STAGES,
