@@ -15,6 +15,8 @@ from pathlib import Path, PurePosixPath
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from ..config import LIMIT_DEFAULTS
+
 LOGGER = logging.getLogger(__name__)
 
 MB = 1024 * 1024
@@ -69,11 +71,12 @@ class Limits:
     max_uncompressed_bytes: int = 200 * MB
     max_zip_entries: int = 1000
     max_compression_ratio: float = 200
-    max_features: int = 200_000
-    max_vertices: int = 5_000_000
-    max_columns: int = 500
+    # The configurable ones default to config.LIMIT_DEFAULTS; uploads.limits_from_config reads the app's values.
+    max_features: int = LIMIT_DEFAULTS["MAX_UPLOAD_ROWS"]
+    max_vertices: int = LIMIT_DEFAULTS["MAX_FILE_VERTICES"]
+    max_columns: int = LIMIT_DEFAULTS["MAX_UPLOAD_COLUMNS"]
     ratio_check_min_bytes: int = 1 * MB  # tiny archives of blank text compress absurdly yet harmlessly
-    budget_s: float = 600
+    budget_s: float = LIMIT_DEFAULTS["UPLOAD_BUDGET_S"]
     deadline: float | None = None  # time.monotonic() after which reading stops (None: no budget)
 
     def check_budget(self) -> None:
@@ -82,8 +85,9 @@ class Limits:
             raise OverBudget(
                 f"The upload took longer than its budget of UPLOAD_BUDGET_S = {self.budget_s:g} s and nothing was "
                 f"written; sending it again will take as long, so split the file or import it with "
-                f"`heshan-map import` / 上传处理超过时间上限 UPLOAD_BUDGET_S = {self.budget_s:g} 秒，未写入任何数据；"
-                f"重试同样会超时，请拆分文件或用 heshan-map import 命令导入", 413)
+                f"`UPLOAD_BUDGET_S=<seconds> heshan-map import` / 上传处理超过时间上限 UPLOAD_BUDGET_S = "
+                f"{self.budget_s:g} 秒，未写入任何数据；重试同样会超时，请拆分文件，或设置更大的 UPLOAD_BUDGET_S 后用 "
+                f"heshan-map import 命令导入", 413)
 
 
 class OverBudget(UnsafeFile):
