@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from pyproj import CRS
 
-from heshan_map.ingest.readers import NotATable, RawTable, read_table, verified_info
+from heshan_map.ingest.gis import verified_info
+from heshan_map.ingest.readers import NotATable, read_table
+from heshan_map.ingest.table import RawTable
 from heshan_map.ingest.safety import (Limits, UnsafeFile, check_zip, copy_member, extract_zip_safely,
                                       refuse_xml_doctype, sniff_format)
 

@@ -12,11 +12,10 @@ from typing import Any
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
-from .gis import read_geojson, read_gpkg, read_kml, read_shapefile_zip, verified_info
+from .gis import read_geojson, read_gpkg, read_kml, read_shapefile_zip
 from .safety import Limits, UnsafeFile, refuse_xlsx_xml_doctypes, sniff_format
 from .table import RawTable, refuse_too_many_columns, refuse_too_many_rows
 
-__all__ = ["NotATable", "RawTable", "read_table", "verified_info"]
 LOGGER = logging.getLogger(__name__)
 
 CSV_DELIMITERS = ",;\t"

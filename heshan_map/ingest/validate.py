@@ -24,7 +24,7 @@ from .bounds import (RowError, cell_checks, check_geometry, check_row_cells, def
                      number_problem, shown, unquote_formula, vertex_problem)
 from .columns import ColumnMatch, match_columns
 from .crs import WGS84, CrsError, CrsSpec, coordinate_function, looks_projected, resolve_projected_xy, to_wgs84
-from .readers import RawTable
+from .table import RawTable
 
 LOGGER = logging.getLogger(__name__)
 
