@@ -15,7 +15,7 @@ from .errors import ServiceError
 from .features import site_properties
 from .ingest.bounds import GEOMETRY_TYPES, json_value_problems, shown
 from .ingest.crs import WGS84
-from .ingest.readers import RawTable
+from .ingest.table import RawTable
 from .ingest.validate import KIND_ALIASES, Options
 from .uploads import check_rows
 
@@ -74,12 +74,12 @@ def read_geometry(value: Any) -> Any:
     return geometry
 
 
-def save_feature(session: Session, properties: dict[str, Any], geometry: Any, actor: str,
+def save_feature(session: Session, properties: dict[str, Any], geometry: Any, actor: str, limits: dict[str, int],
                  site_id: int | None, clear: tuple[str, ...] = (), expected_version: int | None = None) -> int:
     """Validate one site like an upload row and write it; return its id. Errors are a 422 with details."""
     table = RawTable(format="api", columns=list(properties), rows=[properties],
                      geometries=[geometry], crs_wkt=None, row_numbers=[1], encoding=None)
-    validation = check_rows(session, table, Options(), WGS84)
+    validation = check_rows(session, table, Options(limits=limits), WGS84)
     if validation.errors:
         raise feature_errors(validation.errors)
     record = validation.records[0]
@@ -92,7 +92,7 @@ def save_feature(session: Session, properties: dict[str, Any], geometry: Any, ac
     return result.actions[1][1]
 
 
-def create_feature(session: Session, body: Any, actor: str) -> int:
+def create_feature(session: Session, body: Any, actor: str, limits: dict[str, int]) -> int:
     """Create a site from a Feature; refuse a code that is already used."""
     repository.lock_site_writes(session)  # held to the commit: a twin request sees this site and gets 409
     properties, geometry = read_feature_body(body)
@@ -103,12 +103,11 @@ def create_feature(session: Session, body: Any, actor: str) -> int:
                                                          str(properties.get("name", "")).strip()) is not None:
         raise ServiceError("a site of this kind and name exists; PATCH it instead, or give the new one a code",
                            code="conflict", status=409)
-    return save_feature(session, properties, geometry, actor, None)
+    return save_feature(session, properties, geometry, actor, limits, None)
 
 
-def update_feature(session: Session, current: dict[str, Any], body: Any, actor: str) -> int:
-    """Apply a partial Feature to the version of a site the editor read: unspecified properties and
-    geometry stay as they are, a property sent as null is emptied."""
+def update_feature(session: Session, current: dict[str, Any], body: Any, actor: str, limits: dict[str, int]) -> int:
+    """Apply a partial Feature to the site the editor read: absent fields stay, a field sent as null is emptied."""
     repository.lock_site_writes(session)  # held to the commit: a twin rename sees this one and gets 409
     patch, geometry = read_feature_body(body)
     code = patch.get("code")
@@ -133,4 +132,4 @@ def update_feature(session: Session, current: dict[str, Any], body: Any, actor: 
         if other is not None and other != current["id"]:
             raise ServiceError(f"a site of this kind and name exists (site {other}); give this one another name"
                                " or a code", code="conflict", status=409)
-    return save_feature(session, merged, geometry, actor, current["id"], clear, current["version"])
+    return save_feature(session, merged, geometry, actor, limits, current["id"], clear, current["version"])

@@ -5,11 +5,10 @@ import dataclasses
 import hashlib
 import logging
 import time
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from flask import current_app, has_app_context
 from shapely import wkb
 from shapely.geometry import mapping
 from sqlalchemy.orm import Session
@@ -18,11 +17,12 @@ from . import repository
 from .dates import today_in_heshan
 from .errors import InvalidParameter, ServiceError
 from .geolocate import load_gazetteer
-from .ingest.bounds import input_limits
+from .ingest.bounds import default_limits, input_limits
 from .ingest.crs import CrsError, CrsSpec, crs_from_wkt, parse_crs
 from .ingest.landreport import LandReport, LandReportError, read_land_report
-from .ingest.readers import RawTable, read_table
+from .ingest.readers import read_table
 from .ingest.safety import Limits, OverBudget, UnsafeFile, sniff_format
+from .ingest.table import RawTable
 from .ingest.validate import Options, Validation, json_safe, validate_table
 from .records import SiteRecord
 from .vocabulary import KINDS, STAGES
@@ -45,6 +45,7 @@ class UploadRequest:
     dry_run: bool = False
     repair: bool = False
     limits: Limits = field(default_factory=Limits)
+    input_limits: dict[str, int] = field(default_factory=default_limits)  # bounds.INPUT_LIMITS by name
 
 
 def check_filename(filename: str) -> None:
@@ -54,10 +55,11 @@ def check_filename(filename: str) -> None:
                                        "character; rename the file / 文件名含有空字符、控制字符或无效字符，请重命名")
 
 
-def limits_from_config(config: Mapping[str, Any]) -> Limits:
-    """Return the upload limits set in a config (MAX_UPLOAD_ROWS, _COLUMNS, MAX_FILE_VERTICES, UPLOAD_BUDGET_S)."""
-    return Limits(max_features=int(config["MAX_UPLOAD_ROWS"]), max_columns=int(config["MAX_UPLOAD_COLUMNS"]),
-                  max_vertices=int(config["MAX_FILE_VERTICES"]), budget_s=float(config["UPLOAD_BUDGET_S"]))
+def limits_from_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    """Return an UploadRequest's limits set in a config: reading (rows, columns, vertices, budget) and values."""
+    reading = Limits(max_features=int(config["MAX_UPLOAD_ROWS"]), max_columns=int(config["MAX_UPLOAD_COLUMNS"]),
+                     max_vertices=int(config["MAX_FILE_VERTICES"]), budget_s=float(config["UPLOAD_BUDGET_S"]))
+    return {"limits": reading, "input_limits": input_limits(config)}
 
 
 def with_deadline(limits: Limits) -> Limits:
@@ -108,7 +110,8 @@ def parse_options(request: UploadRequest) -> Options:
         raise InvalidParameter("crs", str(error)) from None
     if request.stage and request.stage not in STAGES:
         raise InvalidParameter("stage", f"unknown value '{request.stage}'; expected one of {', '.join(STAGES)}")
-    return Options(kind=request.kind or None, crs=crs, repair=request.repair, default_stage=request.stage or None)
+    return Options(kind=request.kind or None, crs=crs, repair=request.repair, default_stage=request.stage or None,
+                   limits=request.input_limits)
 
 
 def read_upload(request: UploadRequest, options: Options) -> tuple[RawTable, CrsSpec | None]:
@@ -174,8 +177,6 @@ def upsert_and_roll_back(session: Session, records: list[SiteRecord], user: str 
 
 def check_rows(session: Session, table: RawTable, options: Options, file_crs: CrsSpec | None) -> Validation:
     """Check a table's rows against the gazetteer and the county boundary stored in the database."""
-    if has_app_context():  # the app's input limits (else Options keeps the environment's)
-        options.limits = input_limits(current_app.config)
     county = repository.county_geometry_wkb(session)
     return validate_table(table, options, load_gazetteer(session), wkb.loads(county) if county else None, file_crs)
 

@@ -11,6 +11,7 @@ from ..db import get_session
 from ..errors import InvalidParameter, NotFound, ServiceError
 from ..features import area_feature, history_entry, site_feature
 from ..filters import parse_lang, parse_paging
+from ..ingest.bounds import input_limits
 from .common import feature_page, geojson_response, json_body, request_filter
 
 LOGGER = logging.getLogger(__name__)
@@ -56,7 +57,8 @@ def get_feature(site_id: int) -> Response:
 @auth.require_role("editor")
 def create_feature() -> Response:
     """Create a site from a GeoJSON Feature (editor)."""
-    site_id = editing.create_feature(get_session(), json_body(), auth.current_user()["name"])
+    site_id = editing.create_feature(get_session(), json_body(), auth.current_user()["name"],
+                                     input_limits(current_app.config))
     response = feature_response(site_id, 201)
     response.headers["Location"] = url_for("api.get_feature", site_id=site_id)
     return response
@@ -72,7 +74,8 @@ def update_feature(site_id: int) -> Response:
     if not request.if_match.contains(site_etag(row)):
         raise ServiceError("the feature changed since you read it; GET it again", code="precondition_failed",
                            status=412)
-    editing.update_feature(get_session(), row, json_body(), auth.current_user()["name"])
+    editing.update_feature(get_session(), row, json_body(), auth.current_user()["name"],
+                           input_limits(current_app.config))
     return feature_response(site_id)
 
 

@@ -40,7 +40,7 @@ def create_upload() -> tuple[Response, int]:
         crs=(request.form.get("crs") or request.args.get("crs") or None),
         stage=(request.form.get("stage") or request.args.get("stage") or None),
         dry_run=parse_flag("dry_run"), repair=parse_flag("repair"),
-        limits=uploads.limits_from_config(current_app.config)))
+        **uploads.limits_from_config(current_app.config)))
     return jsonify(outcome.report), outcome.status
 
 
