@@ -87,11 +87,9 @@ def plain_feature(feature: object) -> object:
 
 
 def plain_geojson(data: bytes) -> bytes:
-    """Return the GeoJSON rewritten with only GeoJSON members and no '<' or '/' outside escapes.
-
-    Without '<' no XML driver (OGR_VRT, WFS, GML) can claim the file, and without '/' it names no
-    path: both are written as JSON escapes, which read back as the same strings.
-    """
+    """Return the GeoJSON rewritten with only GeoJSON members and no '<' or '/' outside escapes."""
+    # Without '<' no XML driver (OGR_VRT, WFS, GML) can claim the file, and without '/' it names no
+    # path: both are written as JSON escapes, which read back as the same strings.
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:

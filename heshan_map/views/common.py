@@ -97,11 +97,9 @@ def within_page_budget(rows: list[dict[str, Any]], budget: int) -> list[dict[str
 
 
 def feature_page(selection: Filter, lang: str, limit: int, offset: int) -> dict:
-    """Return one page of the selected sites as a FeatureCollection with counts and paging links.
-
-    A page stops early when its features would pass MAX_PAGE_BYTES; `numberReturned` and the `next` link say
-    where the following page starts.
-    """
+    """Return one page of the selected sites as a FeatureCollection with counts and paging links."""
+    # A page stops early when its features would pass MAX_PAGE_BYTES; `numberReturned` and the `next` link
+    # say where the following page starts.
     session = get_session()
     rows = within_page_budget(repository.select_sites(session, selection, limit, offset),
                               int(current_app.config["MAX_PAGE_BYTES"]))
