@@ -61,12 +61,12 @@ def seed_command(path: str | None, if_empty: bool) -> None:
 
     from .seed import SEED_FILE, seed_database
 
-    from . import repository
+    from .storage import site_reads
     from .filters import Filter
 
     engine = engine_checked()
     with Session(engine) as session:
-        existing = repository.count_sites(session, Filter())
+        existing = site_reads.count_sites(session, Filter())
         if if_empty and existing:
             click.echo(f"the database already holds {existing} sites; seed data not loaded again "
                        "(run `heshan-map seed` to reset the seed sites to the seed file)")
@@ -114,14 +114,14 @@ def import_command(path: str, kind: str | None, crs: str | None, stage: str | No
 
     from sqlalchemy.orm import Session
 
-    from . import repository
+    from .storage import site_writes
     from .uploads import UploadRequest, limits_from_config, process_upload
 
     file = Path(path)
     shown = logsafe.escape_control(file.name)  # a name with a newline must not forge terminal lines
     with Session(engine_checked()) as session, click.progressbar(length=3, label=f"importing {shown}",
                                                                  file=sys.stderr) as bar:
-        repository.lift_statement_timeout(session)  # the service's per-statement limit is not for the CLI
+        site_writes.lift_statement_timeout(session)  # the service's per-statement limit is not for the CLI
 
         def progress(step: str, done: int, total: int) -> None:
             bar.label = f"importing {shown}: {step}"
@@ -169,17 +169,18 @@ def export_command(fmt: str, output: str, lang: str, crs: str | None, chinese_he
 
     from sqlalchemy.orm import Session
 
-    from . import export, repository
+    from . import export
+    from .storage import site_reads, site_writes
     from .filters import check_parks, parse_filter
 
     selection = parse_filter({key: value for key, value in filters.items() if value})
     request = export.ExportRequest(selection=selection, fmt=fmt, lang=lang, crs=export.parse_export_crs(fmt, crs),
                                    chinese_headers=chinese_headers)
     with Session(engine_checked()) as session:
-        repository.lift_statement_timeout(session)  # the service's per-statement limit is not for the CLI
+        site_writes.lift_statement_timeout(session)  # the service's per-statement limit is not for the CLI
         if selection.parks:
-            check_parks(selection, repository.park_names(session))
-        total = repository.count_sites(session, selection)
+            check_parks(selection, site_reads.park_names(session))
+        total = site_reads.count_sites(session, selection)
         click.echo(f"exporting {total} sites as {fmt} to {output}", err=True)
         export.write_export(session, request, Path(output))
     click.echo(f"wrote {total} sites to {output}")

@@ -9,7 +9,8 @@ from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
-from . import repository
+from .storage import site_reads
+from .storage import site_writes
 from .dates import today_in_heshan
 from .errors import ServiceError
 from .features import site_properties
@@ -86,7 +87,7 @@ def save_feature(session: Session, properties: dict[str, Any], geometry: Any, ac
     record.site_id = site_id
     record.clear = clear
     record.expected_version = expected_version
-    result = repository.upsert_sites(session, [record], actor=actor, default_stage_date=today_in_heshan(),
+    result = site_writes.upsert_sites(session, [record], actor=actor, default_stage_date=today_in_heshan(),
                                      default_source=f"API: {actor}")
     session.commit()
     return result.actions[1][1]
@@ -94,12 +95,12 @@ def save_feature(session: Session, properties: dict[str, Any], geometry: Any, ac
 
 def create_feature(session: Session, body: Any, actor: str, limits: dict[str, int]) -> int:
     """Create a site from a Feature; refuse a code that is already used."""
-    repository.lock_site_writes(session)  # held to the commit: a twin request sees this site and gets 409
+    site_writes.lock_site_writes(session)  # held to the commit: a twin request sees this site and gets 409
     properties, geometry = read_feature_body(body)
     code = properties.get("code")
-    if code and repository.site_id_for_code(session, str(code)) is not None:
+    if code and site_reads.site_id_for_code(session, str(code)) is not None:
         raise ServiceError(f"a site with code '{code}' exists; PATCH it instead", code="conflict", status=409)
-    if not code and repository.site_id_for_kind_and_name(session, str(properties.get("kind")),
+    if not code and site_reads.site_id_for_kind_and_name(session, str(properties.get("kind")),
                                                          str(properties.get("name", "")).strip()) is not None:
         raise ServiceError("a site of this kind and name exists; PATCH it instead, or give the new one a code",
                            code="conflict", status=409)
@@ -108,14 +109,14 @@ def create_feature(session: Session, body: Any, actor: str, limits: dict[str, in
 
 def update_feature(session: Session, current: dict[str, Any], body: Any, actor: str, limits: dict[str, int]) -> int:
     """Apply a partial Feature to the site the editor read: absent fields stay, a field sent as null is emptied."""
-    repository.lock_site_writes(session)  # held to the commit: a twin rename sees this one and gets 409
+    site_writes.lock_site_writes(session)  # held to the commit: a twin rename sees this one and gets 409
     patch, geometry = read_feature_body(body)
     code = patch.get("code")
     if code and code != current["code"]:
-        other = repository.site_id_for_code(session, str(code))
+        other = site_reads.site_id_for_code(session, str(code))
         if other is not None and other != current["id"]:
             raise ServiceError(f"code '{code}' belongs to site {other}", code="conflict", status=409)
-    clear = tuple(name for name, value in patch.items() if value is None and name in repository.OPTIONAL_FIELDS)
+    clear = tuple(name for name, value in patch.items() if value is None and name in site_writes.OPTIONAL_FIELDS)
     merged = {key: value for key, value in site_properties(current).items() if key in EDITABLE}
     if geometry is not None:
         merged.pop("town", None)
@@ -128,7 +129,7 @@ def update_feature(session: Session, current: dict[str, Any], body: Any, actor: 
     kind = KIND_ALIASES.get(kind) or KIND_ALIASES.get(kind.lower()) or kind
     renamed = (kind, name) != (current["kind"], (current["name"] or "").strip())
     if renamed and not (code or current["code"]):
-        other = repository.site_id_for_kind_and_name(session, kind, name)
+        other = site_reads.site_id_for_kind_and_name(session, kind, name)
         if other is not None and other != current["id"]:
             raise ServiceError(f"a site of this kind and name exists (site {other}); give this one another name"
                                " or a code", code="conflict", status=409)

@@ -25,7 +25,7 @@ from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
-from . import repository
+from .storage import site_reads
 from .dates import today_in_heshan
 from .errors import ExportTooLong, InvalidParameter
 from .features import site_properties
@@ -135,7 +135,7 @@ def content_disposition(filename: str) -> str:
 def stream_geojson(session: Session, request: ExportRequest) -> Iterator[bytes]:
     """Yield a FeatureCollection in chunks of features built by PostGIS; memory stays flat."""
     head = b'{"type":"FeatureCollection","features":['
-    for joined in repository.stream_feature_json(session, request.selection, labels_for(request.lang)):
+    for joined in site_reads.stream_feature_json(session, request.selection, labels_for(request.lang)):
         check_deadline(request)
         yield head + joined.encode("utf-8")
         head = b","
@@ -152,7 +152,7 @@ def neutralise_formula(value: Any) -> Any:
 
 def export_rows(session: Session, request: ExportRequest) -> Iterator[tuple[dict[str, Any], str]]:
     """Yield (properties, GeoJSON geometry text) of each selected site in id order."""
-    for row in repository.iter_sites(session, request.selection):
+    for row in site_reads.iter_sites(session, request.selection):
         check_deadline(request)
         yield site_properties(row, request.lang), row["geometry"]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from shapely.geometry import Point, shape
 from sqlalchemy.orm import Session
 
-from . import repository
+from .storage import site_reads
 from .vocabulary import TOWNS as TOWN_NAMES
 
 LOGGER = logging.getLogger(__name__)
@@ -56,7 +56,7 @@ def lookup(table: dict[str, Place], name: str) -> Place | None:
 def load_gazetteer(session: Session) -> Gazetteer:
     """Build the gazetteer from the park sites in the database and the reference places file."""
     # A park known only to its town places the sites in it no better than that.
-    park_rows = repository.select_park_points(session)
+    park_rows = site_reads.select_park_points(session)
     town_only = {row["name"] for row in park_rows if row["precision"] == "town"}
     parks = {row["name"]: Place(row["name"], row["point"], "town" if row["name"] in town_only else "approximate",
                                 row["town"])

@@ -10,7 +10,8 @@ from shapely.geometry import shape
 from shapely.validation import explain_validity
 from sqlalchemy.orm import Session
 
-from . import repository
+from .storage import areas as area_store
+from .storage import site_writes
 from .dates import parse_partial_date
 from .errors import ServiceError
 from .records import SiteRecord
@@ -95,32 +96,32 @@ def read_seed_records(path: Path = SEED_FILE) -> list[SiteRecord]:
 def load_admin_areas(session: Session) -> None:
     """Load the county boundary and the approximate towns."""
     boundary = read_geojson(BOUNDARY_FILE)["features"][0]
-    repository.upsert_admin_area(session, "county", "鹤山市", "Heshan", "approximate", BOUNDARY_SOURCE,
+    area_store.upsert_admin_area(session, "county", "鹤山市", "Heshan", "approximate", BOUNDARY_SOURCE,
                                  shape(boundary["geometry"]).wkb)
     for feature in read_geojson(TOWNS_FILE)["features"]:
         props = feature["properties"]
-        repository.upsert_admin_area(session, "town", props["name"], props.get("name_en"),
+        area_store.upsert_admin_area(session, "town", props["name"], props.get("name_en"),
                                      props.get("precision", "approximate"), props["source"],
                                      shape(feature["geometry"]).wkb)
 
 
 def seed_database(session: Session, path: Path = SEED_FILE,
-                  progress: Callable[[str], None] | None = None) -> repository.UpsertResult:
+                  progress: Callable[[str], None] | None = None) -> site_writes.UpsertResult:
     """Load reference areas and seed sites in one transaction; refuse everything on one bad record."""
     records = read_seed_records(path)
     if progress:
         progress(f"read {len(records)} seed records from {path.name}")
     load_admin_areas(session)
-    outside = repository.outside_county(session, [record.geometry.wkb for record in records])
+    outside = area_store.outside_county(session, [record.geometry.wkb for record in records])
     if outside:
         names = ", ".join(f"{records[i].code} ({records[i].name})" for i in outside)
         session.rollback()
         raise SeedError(f"{path.name}: position outside Heshan for {names}; nothing loaded")
     # Parks first, so the sites inside them find their park by position.
-    parks = repository.upsert_sites(session, [r for r in records if r.kind == "park"], actor="seed")
-    others = repository.upsert_sites(session, [r for r in records if r.kind != "park"], actor="seed")
+    parks = site_writes.upsert_sites(session, [r for r in records if r.kind == "park"], actor="seed")
+    others = site_writes.upsert_sites(session, [r for r in records if r.kind != "park"], actor="seed")
     session.commit()
-    result = repository.UpsertResult(parks.created + others.created, parks.updated + others.updated,
+    result = site_writes.UpsertResult(parks.created + others.created, parks.updated + others.updated,
                                      parks.unchanged + others.unchanged, {**parks.actions, **others.actions})
     if progress:
         progress(f"created {result.created}, updated {result.updated}, unchanged {result.unchanged}")

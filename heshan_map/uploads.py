@@ -13,7 +13,9 @@ from shapely import wkb
 from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
-from . import repository
+from .storage import areas as area_store
+from .storage import site_writes
+from .storage import uploads as upload_store
 from .dates import today_in_heshan
 from .errors import InvalidParameter, ServiceError
 from .geolocate import load_gazetteer
@@ -166,18 +168,18 @@ def preview_of(validation: Validation) -> dict[str, Any]:
             "truncated": len(validation.records) > PREVIEW_LIMIT}
 
 
-def upsert_and_roll_back(session: Session, records: list[SiteRecord], user: str | None) -> repository.UpsertResult:
+def upsert_and_roll_back(session: Session, records: list[SiteRecord], user: str | None) -> site_writes.UpsertResult:
     """Return what writing the records would do, by writing them in a savepoint that is rolled back."""
     savepoint = session.begin_nested()
     try:
-        return repository.upsert_sites(session, records, actor=user, default_stage_date=today_in_heshan())
+        return site_writes.upsert_sites(session, records, actor=user, default_stage_date=today_in_heshan())
     finally:
         savepoint.rollback()
 
 
 def check_rows(session: Session, table: RawTable, options: Options, file_crs: CrsSpec | None) -> Validation:
     """Check a table's rows against the gazetteer and the county boundary stored in the database."""
-    county = repository.county_geometry_wkb(session)
+    county = area_store.county_geometry_wkb(session)
     return validate_table(table, options, load_gazetteer(session), wkb.loads(county) if county else None, file_crs)
 
 
@@ -211,17 +213,17 @@ def process_upload(session: Session, request: UploadRequest, progress: Progress 
         return UploadOutcome(200, report)
     tick("write", 2, 3)
     check_budget(request.limits)
-    upload_id = repository.insert_upload(
+    upload_id = upload_store.insert_upload(
         session, user_name=request.user, filename=request.filename, sha256=sha256, file_format=table.format,
         crs_given=request.crs, crs_used=validation.crs_used, kind_given=request.kind, encoding=table.encoding,
         raw_rows=raw_rows_of(table), content=request.data)
-    result = repository.upsert_sites(session, validation.records, actor=request.user, upload_id=upload_id,
+    result = site_writes.upsert_sites(session, validation.records, actor=request.user, upload_id=upload_id,
                                      default_stage_date=today_in_heshan(),
                                      default_source=f"上传 upload #{upload_id}: {request.filename}")
     report.update(created=result.created, updated=result.updated, unchanged=result.unchanged, upload_id=upload_id)
     report["sites"] = [{"row": row, "action": action, "id": site_id}
                        for row, (action, site_id) in sorted(result.actions.items())][:PREVIEW_LIMIT]
-    repository.finish_upload(session, upload_id, result.created, result.updated, result.unchanged,
+    upload_store.finish_upload(session, upload_id, result.created, result.updated, result.unchanged,
                              {key: value for key, value in report.items() if key != "sites"}, validation.crs_used)
     session.commit()
     tick("done", 3, 3)

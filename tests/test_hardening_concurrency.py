@@ -15,7 +15,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from heshan_map.auth import create_user
-from heshan_map.repository import SITE_WRITE_LOCK_KEY
+from heshan_map.storage.site_writes import SITE_WRITE_LOCK_KEY
 
 from .test_hardening_streams import real_app
 

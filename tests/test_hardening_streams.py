@@ -261,11 +261,11 @@ def test_head_of_an_export_sends_headers_without_running_it(engine: Engine) -> N
 def test_the_command_line_lifts_the_statement_timeout(engine: Engine) -> None:
     from sqlalchemy.orm import Session
 
-    from heshan_map import repository
+    from heshan_map.storage import site_writes
     app = real_app(STATEMENT_TIMEOUT_MS=250)
     with Session(app.extensions["heshan_engine"]) as session:
         assert session.execute(text("SHOW statement_timeout")).scalar_one() == "250ms"
-        repository.lift_statement_timeout(session)
+        site_writes.lift_statement_timeout(session)
         session.execute(text("SELECT pg_sleep(0.4)"))
         assert session.execute(text("SHOW statement_timeout")).scalar_one() == "0"
     app.extensions["heshan_engine"].dispose()

@@ -6,7 +6,9 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from .. import auth, editing, repository
+from .. import auth, editing
+from ..storage import areas as area_store
+from ..storage import site_reads
 from ..db import get_session
 from ..errors import InvalidParameter, NotFound, ServiceError
 from ..features import area_feature, history_entry, site_feature
@@ -33,7 +35,7 @@ def site_etag(row: dict) -> str:
 
 def load_site(site_id: int) -> dict:
     """Return a site row or raise NotFound."""
-    row = repository.get_site(get_session(), site_id)
+    row = site_reads.get_site(get_session(), site_id)
     if row is None:
         raise NotFound(f"no feature with id {site_id}")
     return row
@@ -83,7 +85,7 @@ def update_feature(site_id: int) -> Response:
 def get_history(site_id: int) -> Response:
     """Return a site's stage changes and edits, oldest first, each with date and who."""
     load_site(site_id)
-    entries = [history_entry(row) for row in repository.select_history(get_session(), site_id)]
+    entries = [history_entry(row) for row in site_reads.select_history(get_session(), site_id)]
     return jsonify({"id": site_id, "history": entries,
                     "feature": url_for("api.get_feature", site_id=site_id)})
 
@@ -94,11 +96,11 @@ def list_areas() -> Response:
     level = request.args.get("level", "town")
     if level not in ("county", "town"):
         raise InvalidParameter("level", "expected county or town")
-    rows = repository.select_admin_areas(get_session(), level)
+    rows = area_store.select_admin_areas(get_session(), level)
     return geojson_response({"type": "FeatureCollection", "features": [area_feature(row) for row in rows]})
 
 
 @bp.get("/counts")
 def get_counts() -> Response:
     """Return the number of selected sites per kind and stage."""
-    return jsonify(repository.count_by_kind_and_stage(get_session(), request_filter()))
+    return jsonify(site_reads.count_by_kind_and_stage(get_session(), request_filter()))

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import numpy as np
 from flask import Response, current_app, jsonify, request
 
-from .. import repository
+from ..storage import site_reads
 from ..db import get_session
 from ..errors import ServiceError
 from ..features import site_feature
@@ -65,7 +65,7 @@ def request_filter() -> Filter:
     """Parse the shared filter of the current request, checking park names against the database."""
     selection = parse_filter(request.args)
     if selection.parks:
-        check_parks(selection, repository.park_names(get_session()))
+        check_parks(selection, site_reads.park_names(get_session()))
     return selection
 
 
@@ -101,9 +101,9 @@ def feature_page(selection: Filter, lang: str, limit: int, offset: int) -> dict:
     # A page stops early when its features would pass MAX_PAGE_BYTES; `numberReturned` and the `next` link
     # say where the following page starts.
     session = get_session()
-    rows = within_page_budget(repository.select_sites(session, selection, limit, offset),
+    rows = within_page_budget(site_reads.select_sites(session, selection, limit, offset),
                               int(current_app.config["MAX_PAGE_BYTES"]))
-    matched = repository.count_sites(session, selection)
+    matched = site_reads.count_sites(session, selection)
     return {
         "type": "FeatureCollection",
         "features": [site_feature(row, lang) for row in rows],

@@ -6,7 +6,7 @@ import logging
 from flask import Blueprint, Response, jsonify
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import repository
+from ..storage import site_reads
 from ..db import get_session, rollback_session
 
 LOGGER = logging.getLogger(__name__)
@@ -23,7 +23,7 @@ def healthz() -> Response:
 def readyz() -> tuple[Response, int]:
     """Answer whether the database answers with PostGIS and the schema in place."""
     try:
-        details = repository.ping(get_session())
+        details = site_reads.ping(get_session())
     except SQLAlchemyError as error:
         rollback_session()
         LOGGER.warning("not ready: %s", error.__class__.__name__)

@@ -1,4 +1,4 @@
-"""OGC API – Features Part 1 (Core, GeoJSON, OpenAPI 3.0): one collection per kind, over repository.py."""
+"""OGC API – Features Part 1 (Core, GeoJSON, OpenAPI 3.0): one collection per kind, over the storage package."""
 from __future__ import annotations
 
 import dataclasses
@@ -7,7 +7,7 @@ import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from .. import repository
+from ..storage import site_reads
 from ..db import get_session
 from ..errors import InvalidParameter, NotFound
 from ..features import site_feature
@@ -85,8 +85,8 @@ def collection_document(kind: str, lang: str) -> dict:
     """Return the description of one kind's collection with its spatial and temporal extent."""
     session = get_session()
     selection = Filter(kinds=(kind,))
-    bbox = repository.extent_of_sites(session, selection) or HESHAN_BOUNDS
-    first, last = repository.temporal_extent(session, selection)
+    bbox = site_reads.extent_of_sites(session, selection) or HESHAN_BOUNDS
+    first, last = site_reads.temporal_extent(session, selection)
     return {
         "id": kind,
         "title": KIND_LABELS[lang][kind],
@@ -143,7 +143,7 @@ def item(kind: str, feature_id: str) -> Response:
     check_kind(kind)
     if not (feature_id.isascii() and feature_id.isdigit()) or len(feature_id) > 18:
         raise NotFound(f"no feature '{feature_id}' in {kind}")
-    row = repository.get_site(get_session(), int(feature_id))
+    row = site_reads.get_site(get_session(), int(feature_id))
     if row is None or row["kind"] != kind:
         raise NotFound(f"no feature {feature_id} in {kind}")
     feature = site_feature(row, parse_lang(request.args))

@@ -6,7 +6,8 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from .. import mapview, repository
+from .. import mapview
+from ..storage import site_reads
 from ..db import get_session
 from ..errors import NotFound
 from ..features import history_entry, site_properties
@@ -26,7 +27,7 @@ def map_page() -> str:
     selection = request_filter()
     lang = parse_lang(request.args)
     session = get_session()
-    counts = repository.count_by_kind_and_stage(session, selection)
+    counts = site_reads.count_by_kind_and_stage(session, selection)
     fmap = mapview.build_map(lang, current_app.config, selection.bbox)
     query = selection.query_items() + ([("lang", lang)] if lang != "zh" else [])
     other_lang = [(k, v) for k, v in query if k != "lang"] + ([] if lang == "en" else [("lang", "en")])
@@ -47,7 +48,7 @@ def map_page() -> str:
     }
     return render_template(
         "map.html", lang=lang, ui=UI[lang], selection=selection, counts=counts,
-        kinds=KINDS, stages=STAGES, towns=TOWNS, parks=repository.park_names(session),
+        kinds=KINDS, stages=STAGES, towns=TOWNS, parks=site_reads.park_names(session),
         kind_labels=KIND_LABELS[lang], stage_labels=STAGE_LABELS[lang], stage_colours=STAGE_COLOURS,
         map_parts=mapview.render_map_parts(fmap), page_config=page_config,
         other_lang_url="/?" + urlencode(other_lang),
@@ -62,9 +63,9 @@ def site_page(site_id: int) -> str:
     """Render one site with its stage dates and its full history of stage changes and edits."""
     lang = parse_lang(request.args)
     session = get_session()
-    row = repository.get_site(session, site_id)
+    row = site_reads.get_site(session, site_id)
     if row is None:
         raise NotFound(f"no site with id {site_id} / 没有编号为 {site_id} 的要素")
-    history = [history_entry(item) for item in repository.select_history(session, site_id)]
+    history = [history_entry(item) for item in site_reads.select_history(session, site_id)]
     return render_template("site.html", lang=lang, ui=UI[lang], site=site_properties(row, lang),
                            history=history, stage_labels=STAGE_LABELS[lang][row["kind"]])

@@ -6,7 +6,8 @@ import logging
 from flask import (Blueprint, Response, current_app, jsonify, redirect, render_template, request, url_for)
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .. import auth, repository, uploads
+from .. import auth, uploads
+from ..storage import uploads as upload_store
 from ..db import get_session
 from ..errors import InvalidParameter, NotFound, ServiceError
 from ..filters import parse_lang
@@ -48,7 +49,7 @@ def create_upload() -> tuple[Response, int]:
 @auth.require_role("viewer")
 def get_upload(upload_id: int) -> Response:
     """Return an upload record: who, when, the file's hash, its format and CRS, and the counts."""
-    row = repository.get_upload(get_session(), upload_id)
+    row = upload_store.get_upload(get_session(), upload_id)
     if row is None:
         raise NotFound(f"no upload with id {upload_id}")
     row["uploaded_at"] = row["uploaded_at"].isoformat()

@@ -1,0 +1,201 @@
+"""Read sites: pages, counts, extents, one site, its history, and features built in PostGIS."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any, Iterator
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from ..filters import Filter
+from .filter_sql import filter_clause
+
+LOGGER = logging.getLogger(__name__)
+
+
+SITE_COLUMNS = """
+    s.id, s.code, s.kind, s.name, s.name_en, s.stage, s.town, s.park, s.precision, s.source,
+    s.description, s.investment_cny_100m, s.industry, s.area_ha, s.attributes,
+    s.created_at, s.updated_at, s.version,
+    d.signed_on, d.signed_precision, d.started_on, d.started_precision,
+    d.in_production_on, d.in_production_precision
+"""
+
+
+SITE_FROM = "sites s LEFT JOIN site_stage_dates d ON d.site_id = s.id"
+
+
+# A geometry as it is shown: polygons with counter-clockwise exteriors. ST_ForcePolygonCCW only on polygonal
+# geometries, since PostGIS 3.3.2 reverses the vertex order of LineStrings it is given. {0} is the column.
+ORIENTED_GEOMETRY = "CASE WHEN ST_Dimension({0}) = 2 THEN ST_ForcePolygonCCW({0}) ELSE {0} END"
+
+
+SITE_GEOJSON = f"ST_AsGeoJSON({ORIENTED_GEOMETRY.format('s.geom')}, 7)"
+
+
+def select_sites(session: Session, selection: Filter, limit: int | None = None,
+                 offset: int = 0) -> list[dict[str, Any]]:
+    """Return the sites the filter selects, ordered by id, with geometry as GeoJSON text."""
+    where, params = filter_clause(selection)
+    params.update({"limit": limit, "offset": offset})
+    sql = (f"SELECT {SITE_COLUMNS}, {SITE_GEOJSON} AS geometry FROM {SITE_FROM}"
+           f" WHERE {where} ORDER BY s.id LIMIT :limit OFFSET :offset")
+    return [dict(row) for row in session.execute(text(sql), params).mappings()]
+
+
+def iter_sites(session: Session, selection: Filter, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """Yield every selected site, fetched in keyset-paged batches to keep memory flat."""
+    where, params = filter_clause(selection)
+    last_id = 0
+    while True:
+        sql = (f"SELECT {SITE_COLUMNS}, {SITE_GEOJSON} AS geometry FROM {SITE_FROM}"
+               f" WHERE {where} AND s.id > :after ORDER BY s.id LIMIT :batch")
+        rows = session.execute(text(sql), {**params, "after": last_id, "batch": batch}).mappings().all()
+        if not rows:
+            return
+        for row in rows:
+            yield dict(row)
+        last_id = rows[-1]["id"]
+
+
+def count_sites(session: Session, selection: Filter) -> int:
+    """Return how many sites the filter selects."""
+    where, params = filter_clause(selection)
+    return session.execute(text(f"SELECT count(*) FROM sites s WHERE {where}"), params).scalar_one()
+
+
+def count_by_kind_and_stage(session: Session, selection: Filter) -> dict[str, dict[str, int]]:
+    """Return the counts of selected sites per kind and stage."""
+    where, params = filter_clause(selection)
+    rows = session.execute(text(f"SELECT s.kind, s.stage, count(*) AS n FROM sites s WHERE {where}"
+                                " GROUP BY s.kind, s.stage"), params)
+    counts: dict[str, dict[str, int]] = {}
+    for kind, stage, n in rows:
+        counts.setdefault(kind, {})[stage] = n
+    return counts
+
+
+def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, float, float] | None:
+    """Return the bounding box of the selected sites, or None when there are none."""
+    where, params = filter_clause(selection)
+    row = session.execute(text(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
+        f" (SELECT ST_Extent(s.geom) AS e FROM sites s WHERE {where}) x"), params).one()
+    return None if row[0] is None else (row[0], row[1], row[2], row[3])
+
+
+def get_site(session: Session, site_id: int) -> dict[str, Any] | None:
+    """Return one site by id, or None."""
+    row = session.execute(text(
+        f"SELECT {SITE_COLUMNS}, {SITE_GEOJSON} AS geometry FROM {SITE_FROM} WHERE s.id = :id"),
+        {"id": site_id}).mappings().first()
+    return dict(row) if row else None
+
+
+def select_history(session: Session, site_id: int) -> list[dict[str, Any]]:
+    """Return a site's stage events and edits, oldest first."""
+    rows = session.execute(text("""
+        SELECT 'stage' AS type, e.recorded_at AS at, e.recorded_by AS who, e.stage,
+               e.reached_on, e.date_precision, e.upload_id, NULL::jsonb AS changes, NULL AS action
+        FROM stage_events e WHERE e.site_id = :id
+        UNION ALL
+        SELECT 'edit', x.edited_at, x.edited_by, NULL, NULL, NULL, x.upload_id, x.changes, x.action
+        FROM site_edits x WHERE x.site_id = :id
+        UNION ALL
+        SELECT 'edit', s.created_at, s.created_by, NULL, NULL, NULL, s.created_upload_id, '{}'::jsonb, 'create'
+        FROM sites s WHERE s.id = :id
+        ORDER BY at, type, action"""), {"id": site_id}).mappings()
+    return [dict(row) for row in rows]
+
+
+def park_names(session: Session) -> list[str]:
+    """Return the names of every park site."""
+    return list(session.execute(text("SELECT name FROM sites WHERE kind = 'park' ORDER BY name")).scalars())
+
+
+def ping(session: Session) -> dict[str, Any]:
+    """Return the PostGIS version and the site count, proving the database answers."""
+    version = session.execute(text("SELECT postgis_lib_version()")).scalar_one()
+    sites = session.execute(text("SELECT count(*) FROM sites")).scalar_one()
+    return {"postgis": version, "sites": sites}
+
+
+def select_park_points(session: Session) -> list[dict[str, Any]]:
+    """Return each park's name, town, precision and a point inside it (for placing sites by park name)."""
+    from shapely import wkb
+
+    rows = session.execute(text(
+        "SELECT name, town, precision, ST_AsBinary(ST_PointOnSurface(geom)) AS point FROM sites"
+        " WHERE kind = 'park' ORDER BY id")).mappings()
+    return [{"name": row["name"], "town": row["town"], "precision": row["precision"],
+             "point": wkb.loads(bytes(row["point"]))} for row in rows]
+
+
+def _partial_date_sql(column: str, precision: str) -> str:
+    """Return SQL formatting a stored date to the precision it is known to."""
+    return (f"CASE {precision} WHEN 'year' THEN to_char({column}, 'YYYY') WHEN 'month' THEN to_char({column}, 'YYYY-MM')"
+            f" ELSE to_char({column}, 'YYYY-MM-DD') END")
+
+
+def stream_feature_json(session: Session, selection: Filter, labels: dict[str, Any],
+                        chunk: int = 1000) -> Iterator[str]:
+    """Yield the selected sites as RFC 7946 Feature JSON texts joined by commas, chunk by chunk, built in PostGIS.
+
+    Each yielded text holds up to `chunk` features in id order; polygons have counter-clockwise exteriors
+    and clockwise holes, coordinates to 7 decimals. `labels` holds kind_labels, stage_labels
+    ({kind: {stage: label}}) and precision_labels.
+    """
+    where, params = filter_clause(selection)
+    # One row per feature, streamed from a server-side cursor: the first chunk leaves as soon as PostGIS has
+    # built its features, instead of after the whole selection was grouped into chunks.
+    sql = f"""
+        SELECT json_build_object(
+            'type', 'Feature', 'id', s.id,
+            'geometry', {SITE_GEOJSON}::json,
+            'properties', json_build_object(
+                'id', s.id, 'code', s.code, 'kind', s.kind,
+                'kind_label', CAST(:labels AS jsonb) -> 'kind_labels' ->> s.kind,
+                'name', s.name, 'name_en', s.name_en, 'stage', s.stage,
+                'stage_label', CAST(:labels AS jsonb) -> 'stage_labels' -> s.kind ->> s.stage,
+                'signed_on', {_partial_date_sql('d.signed_on', 'd.signed_precision')},
+                'started_on', {_partial_date_sql('d.started_on', 'd.started_precision')},
+                'in_production_on', {_partial_date_sql('d.in_production_on', 'd.in_production_precision')},
+                'town', s.town, 'park', s.park, 'precision', s.precision,
+                'precision_label', CAST(:labels AS jsonb) -> 'precision_labels' ->> s.precision,
+                'source', s.source, 'description', s.description,
+                'investment_cny_100m', s.investment_cny_100m::float8, 'industry', s.industry,
+                'area_ha', s.area_ha::float8,
+                'created_at', to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                'updated_at', to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                'version', s.version))::text AS feature
+        FROM {SITE_FROM} WHERE {where} ORDER BY s.id"""
+    params["labels"] = json.dumps(labels, ensure_ascii=False)
+    result = session.execute(text(sql), params, execution_options={"stream_results": True, "yield_per": chunk})
+    try:
+        for part in result.partitions(chunk):
+            yield ",".join(feature for (feature,) in part)
+    finally:
+        result.close()
+
+
+def temporal_extent(session: Session, selection: Filter) -> tuple[dt.date | None, dt.date | None]:
+    """Return the first and last dates a stage was reached among the selected sites."""
+    where, params = filter_clause(selection)
+    row = session.execute(text(
+        "SELECT min(e.reached_on), max(e.reached_on) FROM stage_events e JOIN sites s ON s.id = e.site_id"
+        f" WHERE {where}"), params).one()
+    return row[0], row[1]
+
+
+def site_id_for_kind_and_name(session: Session, kind: str, name: str) -> int | None:
+    """Return the id of a site with this kind and name (the key of rows without a code), or None."""
+    return session.execute(text("SELECT min(id) FROM sites WHERE kind = :kind AND name = :name"),
+                           {"kind": kind, "name": name}).scalar()
+
+
+def site_id_for_code(session: Session, code: str) -> int | None:
+    """Return the id of the site with a code, or None."""
+    return session.execute(text("SELECT id FROM sites WHERE code = :code"), {"code": code}).scalar()
+
