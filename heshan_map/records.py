@@ -7,6 +7,12 @@ from typing import Any
 from shapely.geometry.base import BaseGeometry
 
 from .dates import PartialDate
+from .sitefields import COLUMN_FIELDS
+
+# The fields a record names because the write pipeline acts on them; every other stored field is in `values`.
+NAMED_FIELDS = ("code", "kind", "name", "stage", "town", "park", "precision")
+VALUE_FIELDS = tuple(field.name for field in COLUMN_FIELDS
+                     if field.name not in NAMED_FIELDS and field.name != "attributes")
 
 
 @dataclass
@@ -20,14 +26,10 @@ class SiteRecord:
     precision: str
     geometry: BaseGeometry
     code: str | None = None
-    name_en: str | None = None
     town: str | None = None
     park: str | None = None
-    source: str | None = None
-    description: str | None = None
-    investment_cny_100m: float | None = None
-    industry: str | None = None
-    area_ha: float | None = None
+    # The other stored fields (sitefields.COLUMN_FIELDS less the named ones), by name; absent means empty.
+    values: dict[str, Any] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
     stage_dates: dict[str, PartialDate] = field(default_factory=dict)
     site_id: int | None = None
@@ -37,3 +39,7 @@ class SiteRecord:
     clear: tuple[str, ...] = ()
     # The version the editor read (If-Match); a site at another version is not overwritten.
     expected_version: int | None = None
+
+    def value(self, name: str) -> Any:
+        """Return a stored field's value by name, named or in `values` (None when empty)."""
+        return getattr(self, name) if name in NAMED_FIELDS else self.values.get(name)

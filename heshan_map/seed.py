@@ -14,7 +14,7 @@ from .storage import areas as area_store
 from .storage import site_writes
 from .dates import parse_partial_date
 from .errors import ServiceError
-from .records import SiteRecord
+from .records import VALUE_FIELDS, SiteRecord
 from .vocabulary import KINDS, PRECISIONS, STAGE_DATE_FIELDS, STAGES, TOWNS
 
 LOGGER = logging.getLogger(__name__)
@@ -64,10 +64,8 @@ def seed_record(index: int, feature: dict[str, Any]) -> SiteRecord:
             stage_dates[stage] = partial
     return SiteRecord(
         row=index, code=props.get("code"), kind=props["kind"], name=props["name"].strip(),
-        name_en=props.get("name_en"), stage=props["stage"], precision=props["precision"],
-        geometry=geometry, town=props.get("town"), park=props.get("park"), source=props.get("source"),
-        description=props.get("description"), investment_cny_100m=props.get("investment_cny_100m"),
-        industry=props.get("industry"), area_ha=props.get("area_ha"), stage_dates=stage_dates,
+        stage=props["stage"], precision=props["precision"], geometry=geometry, town=props.get("town"),
+        park=props.get("park"), values={name: props.get(name) for name in VALUE_FIELDS}, stage_dates=stage_dates,
     )
 
 

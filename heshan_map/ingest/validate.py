@@ -17,7 +17,8 @@ from shapely.geometry.base import BaseGeometry
 
 from ..dates import PartialDate, parse_partial_date, today_in_heshan
 from ..geolocate import Gazetteer
-from ..records import SiteRecord
+from ..records import VALUE_FIELDS, SiteRecord
+from ..sitefields import NUMBER_FIELDS
 from ..vocabulary import (KIND_LABELS, KINDS, PRECISION_LABELS, PRECISIONS, STAGE_DATE_FIELDS, STAGES, TOWNS,
                           stage_from_label)
 from .bounds import (RowError, cell_checks, check_geometry, check_row_cells, default_limits, header_problems,
@@ -317,15 +318,15 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
         values: dict[str, Any] = {}
         for name, read in (("name", lambda: reader.text("name")), ("kind", lambda: read_kind(reader, options)),
                            ("stage", lambda: read_stage(reader, options)), ("town", lambda: read_town(reader)),
-                           ("investment_cny_100m", lambda: reader.number("investment_cny_100m")),
-                           ("area_ha", lambda: reader.number("area_ha"))):
+                           *((name, lambda name=name: reader.number(name)) for name in NUMBER_FIELDS
+                             if name in VALUE_FIELDS)):
             try:
                 values[name] = read()
             except RowError as error:
                 problems.append(error)
         if not values.get("name") and reader.header("name") not in bad_columns:
             problems.append(RowError(reader.header("name"), "缺少名称 / name missing"))
-        for field_name in ("investment_cny_100m", "area_ha"):
+        for field_name in (name for name in NUMBER_FIELDS if name in VALUE_FIELDS):
             out_of_range = values.get(field_name) is not None and number_problem(field_name, values[field_name])
             if out_of_range:
                 problems.append(RowError(reader.header(field_name), out_of_range))
@@ -386,11 +387,9 @@ def validate_table(table: RawTable, options: Options, gazetteer: Gazetteer, coun
         record = SiteRecord(
             row=row_no, kind=values["kind"], name=values["name"], stage=values["stage"],
             precision=precision_text or precision, geometry=geometry or PENDING_POSITION, code=code,
-            name_en=reader.text("name_en"), town=values.get("town"), park=reader.text("park"),
-            source=reader.text("source"), description=reader.text("description"),
-            investment_cny_100m=values.get("investment_cny_100m"), industry=reader.text("industry"),
-            area_ha=values.get("area_ha"), attributes=attributes, stage_dates=stage_dates,
-            keep_geometry=placed_by_name)
+            town=values.get("town"), park=reader.text("park"),
+            values={name: values.get(name) if name in NUMBER_FIELDS else reader.text(name) for name in VALUE_FIELDS},
+            attributes=attributes, stage_dates=stage_dates, keep_geometry=placed_by_name)
         pending.append((record, lonlat))
     convert_lonlat(pending, options.crs or file_crs or WGS84)
     result.records = [record for record, _ in pending]

@@ -55,9 +55,7 @@ def incoming_row(record: SiteRecord, geometry_hex: str) -> tuple[Any, ...]:
     for stage in ("signed", "started", "in_production"):
         partial = record.stage_dates.get(stage)
         dates.extend([partial.value if partial else None, partial.precision if partial else None])
-    return (record.row, record.code, record.kind, record.name, record.name_en, record.stage,
-            record.town, record.park, record.precision, record.source, record.description,
-            record.investment_cny_100m, record.industry, record.area_ha,
+    return (record.row, *(record.value(name) for name in INCOMING_COLUMNS[1:14]),
             json.dumps(record.attributes, ensure_ascii=False, default=str) if record.attributes else None,
             geometry_hex, *dates, record.site_id, record.keep_geometry, ",".join(record.clear) or None,
             record.expected_version)
