@@ -11,7 +11,8 @@ LOGGER = logging.getLogger(__name__)
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Create the application: configuration, database, blueprints, error handlers, CLI."""
-    from . import cli, db, errors, logsafe, security
+    from . import cli, db, logsafe, security
+    from .views import errors as web_errors
     from .config import load_config
     from .views import api, export, health, login, ogc, openapi, pages, uploads
 
@@ -21,7 +22,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update(test_config)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     db.init_app(app)
-    errors.init_app(app)
+    web_errors.init_app(app)
     for blueprint in (health.bp, api.bp, export.bp, ogc.bp, openapi.bp, pages.bp, uploads.bp, login.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

@@ -41,7 +41,7 @@ def create_user(session: Session, name: str, role: str) -> str:
         session.commit()
     except IntegrityError:
         session.rollback()
-        raise ServiceError(f"a user named '{name}' already exists", code="conflict", status=409) from None
+        raise ServiceError(f"a user named '{name}' already exists", code="conflict") from None
     return token
 
 
@@ -91,7 +91,7 @@ def current_user() -> dict[str, Any] | None:
     if header.lower().startswith("bearer "):
         user = user_for_token(get_session(), header[7:].strip())
         if user is None:
-            raise ServiceError("the bearer token is not valid", code="unauthorized", status=401)
+            raise ServiceError("the bearer token is not valid", code="unauthorized")
         g.auth_via = "token"
     elif "user_id" in web_session:
         user = user_by_id(get_session(), web_session["user_id"])
@@ -105,8 +105,7 @@ def refuse_without_csrf_token() -> None:
     sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token") or ""
     expected = str(web_session.get("csrf", ""))
     if not expected or not hmac.compare_digest(sent.encode("utf-8"), expected.encode("utf-8")):
-        raise ServiceError("missing or wrong CSRF token; reload the page / 页面已过期，请刷新", code="csrf_failed",
-                           status=403)
+        raise ServiceError("missing or wrong CSRF token; reload the page / 页面已过期，请刷新", code="csrf_failed")
 
 
 def check_csrf() -> None:
@@ -124,9 +123,9 @@ def require_role(role: str) -> Callable[[F], F]:
             user = current_user()
             if user is None:
                 raise ServiceError("authentication required: send Authorization: Bearer <token>",
-                                   code="unauthorized", status=401)
+                                   code="unauthorized")
             if ROLE_RANK[user["role"]] < ROLE_RANK[role]:
-                raise ServiceError(f"the {role} role is required", code="forbidden", status=403)
+                raise ServiceError(f"the {role} role is required", code="forbidden")
             check_csrf()
             return view(*args, **kwargs)
         return wrapper  # type: ignore[return-value]

@@ -31,7 +31,7 @@ def feature_errors(errors: list[dict[str, Any]]) -> ServiceError:
                              else f"{error['column'] or 'feature'}: {error['message']}" for error in errors[:3])
     more = f" (+{len(errors) - 3} more)" if len(errors) > 3 else ""
     return ServiceError(f"要素有错误 / the feature has errors: {shown_errors}{more}", code="invalid_feature",
-                        status=422, details=errors)
+                        details=errors)
 
 
 def read_feature_body(body: Any) -> tuple[dict[str, Any], Any]:
@@ -63,7 +63,7 @@ def read_geometry(value: Any) -> Any:
     allowed = ", ".join(GEOMETRY_TYPES)
     if not isinstance(kind, str) or kind.lower() not in {name.lower() for name in GEOMETRY_TYPES}:
         message = f"几何类型不支持 / geometry type '{shown(str(kind))}' is not allowed; allowed: {allowed}"
-        raise ServiceError(message, code="invalid_feature", status=422,
+        raise ServiceError(message, code="invalid_feature",
                            details=[{"row": None, "column": "geometry", "message": message}])
     try:
         geometry = shape(value)
@@ -99,11 +99,11 @@ def create_feature(session: Session, body: Any, actor: str, limits: dict[str, in
     properties, geometry = read_feature_body(body)
     code = properties.get("code")
     if code and site_reads.site_id_for_code(session, str(code)) is not None:
-        raise ServiceError(f"a site with code '{code}' exists; PATCH it instead", code="conflict", status=409)
+        raise ServiceError(f"a site with code '{code}' exists; PATCH it instead", code="conflict")
     if not code and site_reads.site_id_for_kind_and_name(session, str(properties.get("kind")),
                                                          str(properties.get("name", "")).strip()) is not None:
         raise ServiceError("a site of this kind and name exists; PATCH it instead, or give the new one a code",
-                           code="conflict", status=409)
+                           code="conflict")
     return save_feature(session, properties, geometry, actor, limits, None)
 
 
@@ -115,7 +115,7 @@ def update_feature(session: Session, current: dict[str, Any], body: Any, actor: 
     if code and code != current["code"]:
         other = site_reads.site_id_for_code(session, str(code))
         if other is not None and other != current["id"]:
-            raise ServiceError(f"code '{code}' belongs to site {other}", code="conflict", status=409)
+            raise ServiceError(f"code '{code}' belongs to site {other}", code="conflict")
     clear = tuple(name for name, value in patch.items() if value is None and name in site_writes.OPTIONAL_FIELDS)
     merged = {key: value for key, value in site_properties(current).items() if key in EDITABLE}
     if geometry is not None:
@@ -132,5 +132,5 @@ def update_feature(session: Session, current: dict[str, Any], body: Any, actor: 
         other = site_reads.site_id_for_kind_and_name(session, kind, name)
         if other is not None and other != current["id"]:
             raise ServiceError(f"a site of this kind and name exists (site {other}); give this one another name"
-                               " or a code", code="conflict", status=409)
+                               " or a code", code="conflict")
     return save_feature(session, merged, geometry, actor, limits, current["id"], clear, current["version"])

@@ -74,7 +74,7 @@ def check_budget(limits: Limits) -> None:
     try:
         limits.check_budget()
     except OverBudget as error:
-        raise ServiceError(error.message, code="upload_budget_exceeded", status=error.status) from None
+        raise ServiceError(error.message, code="upload_budget_exceeded") from None
 
 
 @dataclass
@@ -127,11 +127,11 @@ def read_upload(request: UploadRequest, options: Options) -> tuple[RawTable, Crs
             return land_report_table(report, request.filename), report.crs
         table = read_table(request.data, request.filename, request.limits, fmt=fmt)
     except OverBudget as error:
-        raise ServiceError(error.message, code="upload_budget_exceeded", status=error.status) from None
+        raise ServiceError(error.message, code="upload_budget_exceeded") from None
     except UnsafeFile as error:
-        raise ServiceError(str(error), code="unsafe_file", status=error.status) from None
+        raise ServiceError(str(error), code="unsafe_file", reason=error.reason) from None
     except LandReportError as error:
-        raise ServiceError("the land-report file has errors", code="invalid_file", status=422,
+        raise ServiceError("the land-report file has errors", code="invalid_file",
                            details=[{"row": line, "column": None, "message": message}
                                     for line, message in error.errors]) from None
     file_crs = None
@@ -140,7 +140,7 @@ def read_upload(request: UploadRequest, options: Options) -> tuple[RawTable, Crs
             file_crs = crs_from_wkt(table.crs_wkt)
         except CrsError as error:
             raise ServiceError(f"the file's coordinate system cannot be used ({error}); "
-                               "give it with the crs parameter", code="invalid_crs", status=422) from None
+                               "give it with the crs parameter", code="invalid_crs") from None
     return table, file_crs
 
 

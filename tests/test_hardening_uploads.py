@@ -18,6 +18,7 @@ import pytest
 
 from heshan_map import create_app
 from heshan_map.errors import ServiceError
+from heshan_map.views.errors import STATUS_BY_REASON, status_of
 from heshan_map.uploads import UploadRequest, process_upload
 
 from .conftest import TEST_URL
@@ -366,7 +367,7 @@ def test_merged_kml_folders_are_capped_on_the_union_of_their_columns() -> None:
     layers = [Layer([f"c{index}_{n}" for n in range(3)], [{}], [None], None) for index in range(5)]
     with pytest.raises(UnsafeFile) as caught:
         merge_layers(layers, Limits(max_columns=5))
-    assert caught.value.status == 413 and "MAX_UPLOAD_COLUMNS" in caught.value.message
+    assert STATUS_BY_REASON[caught.value.reason] == 413 and "MAX_UPLOAD_COLUMNS" in caught.value.message
     merged = merge_layers(layers[:1] * 2, Limits(max_columns=5))
     assert merged.columns == ["c0_0", "c0_1", "c0_2"] and len(merged.rows) == 2
 
@@ -410,7 +411,7 @@ def test_shapefile_prj_is_refused_before_gdal_reads_the_layer(monkeypatch) -> No
     monkeypatch.setattr(gis, "read_layer", no_read)
     with pytest.raises(UnsafeFile) as caught:
         read_table(shapefile_zip_with_prj(b"/vsicurl/http://127.0.0.1:9/x.prj"), "a.zip", Limits())
-    assert caught.value.status == 422 and ".prj" in caught.value.message
+    assert STATUS_BY_REASON[caught.value.reason] == 422 and ".prj" in caught.value.message
 
 
 # --- file names -------------------------------------------------------------------------------
@@ -445,5 +446,5 @@ def test_file_name_with_lone_surrogate_is_4xx(session, connection) -> None:
                             kind="project")
     with pytest.raises(ServiceError) as caught:
         process_upload(session, request)
-    assert 400 <= caught.value.status < 500 and "file name" in caught.value.message
+    assert 400 <= status_of(caught.value) < 500 and "file name" in caught.value.message
     assert counts(connection) == before

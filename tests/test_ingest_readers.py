@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from pyproj import CRS
 
+from heshan_map.views.errors import STATUS_BY_REASON
 from heshan_map.ingest.gis import verified_info
 from heshan_map.ingest.readers import NotATable, read_table
 from heshan_map.ingest.table import RawTable
@@ -45,7 +46,7 @@ def assert_refused(data: bytes, filename: str, status: int, words: str, limits: 
     """Assert that reading the bytes raises UnsafeFile with the status and a message containing words."""
     with pytest.raises(UnsafeFile) as caught:
         read_table(data, filename, limits)
-    assert caught.value.status == status
+    assert STATUS_BY_REASON[caught.value.reason] == status
     assert words in caught.value.message
 
 
@@ -214,7 +215,7 @@ def test_traversal_writes_nothing_outside_the_temp_dir(tmp_path: Path, monkeypat
 def test_dangerous_member_names_are_refused(member: str, words: str) -> None:
     with pytest.raises(UnsafeFile) as caught:
         check_zip(zip_of((zipfile.ZipInfo(member), b"x")))
-    assert caught.value.status == 400 and words in caught.value.message
+    assert STATUS_BY_REASON[caught.value.reason] == 400 and words in caught.value.message
 
 
 def test_nested_zip_under_another_name_is_refused_while_extracting(tmp_path: Path) -> None:
@@ -238,11 +239,11 @@ def test_too_many_entries_and_absurd_ratio_are_refused_before_extracting() -> No
     many = zip_of(*[(f"f{i}.txt", b"x") for i in range(11)])
     with pytest.raises(UnsafeFile, match="11 entries") as caught:
         check_zip(many, Limits(max_zip_entries=10))
-    assert caught.value.status == 413
+    assert STATUS_BY_REASON[caught.value.reason] == 413
     zeros = zip_of(("zeros.dbf", bytes(2 * 1024 * 1024)))
     with pytest.raises(UnsafeFile, match="compression ratio") as caught:
         check_zip(zeros)
-    assert caught.value.status == 413
+    assert STATUS_BY_REASON[caught.value.reason] == 413
 
 
 def test_extraction_counts_real_bytes_not_declared_sizes(tmp_path: Path) -> None:
@@ -251,7 +252,7 @@ def test_extraction_counts_real_bytes_not_declared_sizes(tmp_path: Path) -> None
         info = archive.infolist()[0]
         with pytest.raises(UnsafeFile) as caught:
             copy_member(archive, info, tmp_path / "plots.dbf", budget=4_000, limits=Limits())
-    assert caught.value.status == 413
+    assert STATUS_BY_REASON[caught.value.reason] == 413
 
 
 def test_zip_lying_about_its_size_is_refused_and_cleaned_up(tmp_path: Path) -> None:
@@ -263,7 +264,7 @@ def test_zip_lying_about_its_size_is_refused_and_cleaned_up(tmp_path: Path) -> N
     data[central + 24:central + 28] = small  # and in the central directory
     with pytest.raises(UnsafeFile) as caught:
         extract_zip_safely(bytes(data), tmp_path)
-    assert caught.value.status == 422
+    assert STATUS_BY_REASON[caught.value.reason] == 422
     assert not (tmp_path / "plots.dbf").exists()
 
 
@@ -285,7 +286,7 @@ def test_doctype_is_found_in_utf16_xml(encoding: str) -> None:
     text = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE kml [<!ENTITY x "y">]><kml/>'
     with pytest.raises(UnsafeFile) as caught:
         refuse_xml_doctype(text.encode(encoding), "KML")
-    assert caught.value.status == 400
+    assert STATUS_BY_REASON[caught.value.reason] == 400
 
 
 def test_entity_declared_in_other_encoding_is_found() -> None:
@@ -315,7 +316,7 @@ def test_driver_is_verified_before_reading(tmp_path: Path) -> None:
     assert verified_info(path, "GeoJSON")["features"] == 3
     with pytest.raises(UnsafeFile, match="opened as GeoJSON, not GPKG") as caught:
         verified_info(path, "GPKG")
-    assert caught.value.status == 415
+    assert STATUS_BY_REASON[caught.value.reason] == 415
 
 
 @pytest.mark.parametrize("name", ["plots.geojson", "projects_utf8.csv", "projects.xlsx", "plots_4547_shp.zip"])

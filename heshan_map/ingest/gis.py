@@ -54,9 +54,9 @@ def verified_info(path: Path, driver: str, layer: str | int = 0, encoding: str |
     try:
         info = pyogrio.read_info(str(path), layer=layer, encoding=encoding, **open_options(driver))
     except GIS_ERRORS as error:
-        raise UnsafeFile(f"GDAL cannot read the file ({error}) / 无法读取该地理数据文件", 422) from error
+        raise UnsafeFile(f"GDAL cannot read the file ({error}) / 无法读取该地理数据文件", "invalid") from error
     if info["driver"] != driver:
-        raise UnsafeFile(f"The file opened as {info['driver']}, not {driver}; refused / 文件格式与预期不符", 415)
+        raise UnsafeFile(f"The file opened as {info['driver']}, not {driver}; refused / 文件格式与预期不符", "unsupported")
     return info
 
 
@@ -66,7 +66,7 @@ def layer_names(path: Path) -> list[str]:
     try:
         return [str(name) for name in pyogrio.list_layers(str(path))[:, 0]]
     except GIS_ERRORS as error:
-        raise UnsafeFile(f"GDAL cannot read the file ({error}) / 无法读取该地理数据文件", 422) from error
+        raise UnsafeFile(f"GDAL cannot read the file ({error}) / 无法读取该地理数据文件", "invalid") from error
 
 
 def python_values(array: np.ndarray, declared_dtype: str) -> list[object]:
@@ -113,7 +113,7 @@ def read_layer(path: Path, driver: str, limits: Limits, layer: str | int = 0,
             str(path), layer=layer, encoding=encoding, max_features=limits.max_features - already_read + 1,
             **open_options(driver))
     except GIS_ERRORS as error:
-        raise UnsafeFile(f"GDAL cannot read the file ({error}) / 无法读取该地理数据文件", 422) from error
+        raise UnsafeFile(f"GDAL cannot read the file ({error}) / 无法读取该地理数据文件", "invalid") from error
     count = len(wkb) if wkb is not None else (len(fields[0]) if fields else 0)
     refuse_too_many_rows(already_read + count, limits)
     columns = [str(name) for name in meta["fields"]]
@@ -149,10 +149,10 @@ def read_gpkg(data: bytes, limits: Limits) -> RawTable:
         verified_info(path, "GPKG")
         names = layer_names(path)
         if not names:
-            raise UnsafeFile("The GeoPackage has no layers / GeoPackage 中没有图层", 422)
+            raise UnsafeFile("The GeoPackage has no layers / GeoPackage 中没有图层", "invalid")
         if names[0] not in tables:
             raise UnsafeFile(f"The GeoPackage layer '{names[0]}' is not a table listed in gpkg_contents; refused "
-                             f"/ GeoPackage 图层不是数据表，拒绝读取", 422)
+                             f"/ GeoPackage 图层不是数据表，拒绝读取", "invalid")
         if len(names) > 1:
             warnings.append(f"Only the first layer '{names[0]}' was read; ignored: {', '.join(names[1:])} "
                             f"/ 只读取了第一个图层")
@@ -229,7 +229,7 @@ def choose_shp(paths: list[Path], warnings: list[str]) -> Path:
     """Return the .shp to read, warning when the archive holds several."""
     shps = sorted(path for path in paths if path.suffix.lower() == ".shp" and not is_resource_fork(path))
     if not shps:
-        raise UnsafeFile("The zip archive holds no .shp file / 压缩包中没有 .shp 文件", 422)
+        raise UnsafeFile("The zip archive holds no .shp file / 压缩包中没有 .shp 文件", "invalid")
     if len(shps) > 1:
         warnings.append(f"Only {shps[0].name} was read; ignored: {', '.join(p.name for p in shps[1:])} "
                         f"/ 只读取了第一个 Shapefile")
@@ -248,10 +248,10 @@ def refuse_incomplete_shapefile(shp: Path, paths: list[Path]) -> None:
     """Raise UnsafeFile 422 when the .shp is not a shapefile or lacks its .shx or .dbf."""
     with open(shp, "rb") as handle:
         if handle.read(4) != SHAPEFILE_MAGIC:
-            raise UnsafeFile(f"{shp.name} is not a Shapefile / {shp.name} 不是有效的 Shapefile", 415)
+            raise UnsafeFile(f"{shp.name} is not a Shapefile / {shp.name} 不是有效的 Shapefile", "unsupported")
     missing = [suffix for suffix in (".shx", ".dbf") if sidecar(shp, paths, suffix) is None]
     if missing:
-        raise UnsafeFile(f"The Shapefile lacks {', '.join(missing)} / Shapefile 缺少 {'、'.join(missing)} 文件", 422)
+        raise UnsafeFile(f"The Shapefile lacks {', '.join(missing)} / Shapefile 缺少 {'、'.join(missing)} 文件", "invalid")
 
 
 def codec_for_cpg(text: str) -> str | None:

@@ -70,12 +70,12 @@ def checked_crs(crs: object) -> dict[str, Any] | None:
     if not isinstance(crs, dict) or crs.get("type") != "name" or not isinstance(name, str):
         raise UnsafeFile("The GeoJSON \"crs\" is a link or not a CRS name; only a name such as EPSG:4547 is "
                          "read; give the CRS with the crs parameter / GeoJSON 的 crs 只接受名称（如 EPSG:4547），"
-                         "不接受链接", 422)
+                         "不接受链接", "invalid")
     # GDAL takes any other text as user input: a path it stats or opens, a /vsi or web address it reads.
     if VSI_PREFIX in name.lower() or not SAFE_CRS_URI.match(name.strip()):
         raise UnsafeFile(f"The GeoJSON \"crs\" name {name[:80]!r} is not an EPSG code or OGC CRS name "
                          f"(a path or web address is never read); refused "
-                         f"/ GeoJSON 的 crs 名称不是 EPSG 代码或 OGC 坐标系名称（路径或网址一律不读取），拒绝读取", 422)
+                         f"/ GeoJSON 的 crs 名称不是 EPSG 代码或 OGC 坐标系名称（路径或网址一律不读取），拒绝读取", "invalid")
     return {"type": "name", "properties": {"name": name}}
 
 
@@ -93,7 +93,7 @@ def plain_geojson(data: bytes) -> bytes:
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise UnsafeFile(f"The GeoJSON cannot be parsed ({error}) / GeoJSON 无法解析", 422) from error
+        raise UnsafeFile(f"The GeoJSON cannot be parsed ({error}) / GeoJSON 无法解析", "invalid") from error
     plain: dict[str, Any] = {"type": document["type"]}
     crs = checked_crs(document.get("crs"))
     if crs:
@@ -108,12 +108,12 @@ def plain_geojson(data: bytes) -> bytes:
     try:
         text = json.dumps(plain, ensure_ascii=False, allow_nan=False)
     except ValueError as error:
-        raise UnsafeFile(f"The GeoJSON holds NaN or Infinity ({error}) / GeoJSON 含 NaN 或 Infinity", 422) from error
+        raise UnsafeFile(f"The GeoJSON holds NaN or Infinity ({error}) / GeoJSON 含 NaN 或 Infinity", "invalid") from error
     try:
         return text.replace("<", "\\u003c").replace("/", "\\/").encode("utf-8")
     except UnicodeEncodeError as error:  # a "\ud800" escape decodes to a lone surrogate, which no text may hold
         raise UnsafeFile("The GeoJSON text holds an invalid (lone surrogate) character, written as a \\ud800-\\udfff "
-                         "escape; refused / GeoJSON 文本含无效字符（孤立代理项），拒绝读取", 422) from error
+                         "escape; refused / GeoJSON 文本含无效字符（孤立代理项），拒绝读取", "invalid") from error
 
 
 # --- KML --------------------------------------------------------------------------------------
@@ -123,17 +123,17 @@ def refuse_remote_kml(data: bytes) -> None:
     try:
         root = SafeET.parse(io.BytesIO(data), forbid_dtd=True).getroot()
     except (SafeET.ParseError, DefusedXmlException, ValueError, LookupError) as error:
-        raise UnsafeFile(f"The KML is not well-formed XML ({error}) / KML 不是格式正确的 XML", 422) from error
+        raise UnsafeFile(f"The KML is not well-formed XML ({error}) / KML 不是格式正确的 XML", "invalid") from error
     if root.tag.rsplit("}", 1)[-1] != "kml":
-        raise UnsafeFile("The KML's root element is not kml / KML 根元素不是 kml", 415)
+        raise UnsafeFile("The KML's root element is not kml / KML 根元素不是 kml", "unsupported")
     for element in root.iter():
         name = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
         if name in KML_REFUSED_ELEMENTS:
             raise UnsafeFile(f"The KML has a {name} (a link to another file); refused "
-                             f"/ KML 含网络链接（{name}），拒绝读取", 422)
+                             f"/ KML 含网络链接（{name}），拒绝读取", "invalid")
         texts = [element.text or "", *element.attrib.values()]
         if any(text.strip().lower().startswith(VSI_PREFIX) for text in texts):
-            raise UnsafeFile("The KML names a GDAL /vsi path; refused / KML 含 /vsi 路径，拒绝读取", 422)
+            raise UnsafeFile("The KML names a GDAL /vsi path; refused / KML 含 /vsi 路径，拒绝读取", "invalid")
 
 
 # --- Shapefile .prj ---------------------------------------------------------------------------
@@ -146,7 +146,7 @@ def refuse_prj_not_wkt(text: str) -> None:
     """Refuse a .prj that is not WKT (a URL, a /vsi or other path, a PROJ +init string)."""
     if text and not WKT_START.match(text):
         raise UnsafeFile("The Shapefile's .prj is not a WKT coordinate system; refused "
-                         "/ Shapefile 的 .prj 不是 WKT 坐标系，拒绝读取", 422)
+                         "/ Shapefile 的 .prj 不是 WKT 坐标系，拒绝读取", "invalid")
 
 
 # --- GeoPackage -------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def open_immutable(path: Path) -> sqlite3.Connection:
         connection.set_progress_handler(lambda: next(steps, None) is None, SQLITE_STEPS_PER_CHECK)
         return connection
     except sqlite3.Error as error:
-        raise UnsafeFile(f"The GeoPackage cannot be opened ({error}) / 无法打开该 GeoPackage", 422) from error
+        raise UnsafeFile(f"The GeoPackage cannot be opened ({error}) / 无法打开该 GeoPackage", "invalid") from error
 
 
 def standard_object(kind: str, name: str, table: str, sql: str, contents: set[str],
@@ -196,7 +196,7 @@ def refuse_views(objects: list[tuple[str, str, str, str]]) -> None:
     views = [name for kind, name, _table, _sql in objects if kind == "view"]
     if views:
         raise UnsafeFile(f"The GeoPackage holds views ({', '.join(views[:5])}); only plain tables are read "
-                         f"/ GeoPackage 含视图，只接受普通数据表", 422)
+                         f"/ GeoPackage 含视图，只接受普通数据表", "invalid")
 
 
 def gpkg_tables(path: Path) -> set[str]:
@@ -214,16 +214,16 @@ def gpkg_tables(path: Path) -> set[str]:
         generated = [table for table in contents if any(
             row[6] in (2, 3) for row in connection.execute("SELECT * FROM pragma_table_xinfo(?)", (table,)))]
     except sqlite3.Error as error:
-        raise UnsafeFile(f"The GeoPackage cannot be read ({error}) / 无法读取该 GeoPackage", 422) from error
+        raise UnsafeFile(f"The GeoPackage cannot be read ({error}) / 无法读取该 GeoPackage", "invalid") from error
     finally:
         connection.close()
     if linked_srs:
         raise UnsafeFile("The GeoPackage's gpkg_spatial_ref_sys names a path or web address instead of WKT; "
-                         "refused / GeoPackage 坐标系定义是路径或网址，拒绝读取", 422)
+                         "refused / GeoPackage 坐标系定义是路径或网址，拒绝读取", "invalid")
     odd = [f"{kind} {name}" for kind, name, table, sql in objects
            if not standard_object(kind, name, table, sql, contents, rtrees)]
     if odd or generated:
         shown = ", ".join((odd + [f"generated columns in {table}" for table in generated])[:5])
         raise UnsafeFile(f"The GeoPackage holds views, triggers or virtual tables ({shown}); only plain tables "
-                         f"are read / GeoPackage 含视图、触发器或虚拟表，只接受普通数据表", 422)
+                         f"are read / GeoPackage 含视图、触发器或虚拟表，只接受普通数据表", "invalid")
     return contents

@@ -131,7 +131,7 @@ def tabulate(fmt: str, records: Iterable[Sequence[object]], encoding: str | None
     """Build a RawTable from spreadsheet-like records whose first non-blank row is the header."""
     header_number, header, body = header_and_records(records, limits, warnings)
     if not header_number:
-        raise UnsafeFile("The file has no header row / 文件没有表头行", 422)
+        raise UnsafeFile("The file has no header row / 文件没有表头行", "invalid")
     columns = unique_column_names(header, warnings)
     rows, numbers, too_wide = [], [], []
     padding = [missing] * len(columns)
@@ -159,7 +159,7 @@ def decode_csv_text(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as error:
-        raise UnsafeFile("CSV text is neither UTF-8 nor GB18030/GBK / CSV 编码无法识别（应为 UTF-8 或 GBK）", 422) from error
+        raise UnsafeFile("CSV text is neither UTF-8 nor GB18030/GBK / CSV 编码无法识别（应为 UTF-8 或 GBK）", "invalid") from error
 
 
 def count_fields(line: str, delimiter: str) -> int:
@@ -195,7 +195,7 @@ def read_csv(data: bytes, limits: Limits) -> RawTable:
     try:
         table = tabulate("csv", narrow_records(reader, limits), encoding, [], limits, missing="")
     except csv.Error as error:
-        raise UnsafeFile(f"CSV cannot be parsed ({error}) / CSV 无法解析", 422) from error
+        raise UnsafeFile(f"CSV cannot be parsed ({error}) / CSV 无法解析", "invalid") from error
     LOGGER.debug("CSV decoded as %s with delimiter %r", encoding, delimiter)
     return table
 
@@ -208,7 +208,7 @@ def read_xlsx(data: bytes, limits: Limits) -> RawTable:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise UnsafeFile(f"The workbook cannot be opened ({error}) / 无法打开该 Excel 文件", 422) from error
+        raise UnsafeFile(f"The workbook cannot be opened ({error}) / 无法打开该 Excel 文件", "invalid") from error
     try:
         return read_first_sheet(workbook, limits)
     finally:
@@ -219,7 +219,7 @@ def read_first_sheet(workbook: Any, limits: Limits) -> RawTable:
     """Tabulate the first worksheet, warning when the workbook has others."""
     warnings: list[str] = []
     if not workbook.worksheets:
-        raise UnsafeFile("The workbook has no worksheet / 工作簿中没有工作表", 422)
+        raise UnsafeFile("The workbook has no worksheet / 工作簿中没有工作表", "invalid")
     sheet = workbook.worksheets[0]
     others = [name for name in workbook.sheetnames if name != sheet.title]
     if others:

@@ -56,12 +56,12 @@ FORBIDDEN_XML_MARKUP = ("<!doctype", "<!entity")
 
 
 class UnsafeFile(ValueError):
-    """An upload refused for safety or because it is not what it claims to be; carries an HTTP status."""
+    """An upload refused for safety or because it is not what it claims to be, and why (errors.UPLOAD_REFUSALS)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, reason: str = "refused") -> None:
         super().__init__(message)
         self.message = message
-        self.status = status
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,7 @@ class Limits:
                 f"written; sending it again will take as long, so split the file or import it with "
                 f"`UPLOAD_BUDGET_S=<seconds> heshan-map import` / 上传处理超过时间上限 UPLOAD_BUDGET_S = "
                 f"{self.budget_s:g} 秒，未写入任何数据；重试同样会超时，请拆分文件，或设置更大的 UPLOAD_BUDGET_S 后用 "
-                f"heshan-map import 命令导入", 413)
+                f"heshan-map import 命令导入", "too_large")
 
 
 class OverBudget(UnsafeFile):
@@ -116,7 +116,7 @@ def open_zip(data: bytes) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as error:
-        raise UnsafeFile(f"Not a readable zip archive ({error}) / 无法读取的压缩包", 422) from error
+        raise UnsafeFile(f"Not a readable zip archive ({error}) / 无法读取的压缩包", "invalid") from error
 
 
 def member_path_problem(name: str) -> str | None:
@@ -151,7 +151,7 @@ def refuse_member(info: zipfile.ZipInfo) -> None:
     """Raise UnsafeFile when one zip member is dangerous to extract."""
     problem = member_path_problem(info.filename) or member_type_problem(info)
     if problem:
-        raise UnsafeFile(f"Zip entry '{info.filename}' {problem}; refused / 压缩包含有不安全的条目", 400)
+        raise UnsafeFile(f"Zip entry '{info.filename}' {problem}; refused / 压缩包含有不安全的条目", "refused")
 
 
 def refuse_duplicate_members(infos: list[zipfile.ZipInfo]) -> None:
@@ -160,7 +160,7 @@ def refuse_duplicate_members(infos: list[zipfile.ZipInfo]) -> None:
     for info in infos:
         key = info.filename.rstrip("/").lower()
         if key in seen:
-            raise UnsafeFile(f"Zip entry '{info.filename}' appears twice; refused / 压缩包含有重复条目", 400)
+            raise UnsafeFile(f"Zip entry '{info.filename}' appears twice; refused / 压缩包含有重复条目", "refused")
         seen.add(key)
 
 
@@ -170,13 +170,13 @@ def refuse_oversized_archive(infos: list[zipfile.ZipInfo], limits: Limits) -> No
     if declared > limits.max_uncompressed_bytes:
         raise UnsafeFile(
             f"Zip archive expands to {human_size(declared)}, more than the "
-            f"{limit_size(limits.max_uncompressed_bytes)} allowed / 压缩包解压后过大", 413)
+            f"{limit_size(limits.max_uncompressed_bytes)} allowed / 压缩包解压后过大", "too_large")
     compressed = sum(info.compress_size for info in infos)
     if declared >= limits.ratio_check_min_bytes and declared > limits.max_compression_ratio * max(compressed, 1):
         ratio = declared / max(compressed, 1)
         raise UnsafeFile(
             f"Zip archive compression ratio is {ratio:.0f}:1, more than the "
-            f"{limits.max_compression_ratio:.0f}:1 allowed / 压缩包压缩比异常，疑似压缩炸弹", 413)
+            f"{limits.max_compression_ratio:.0f}:1 allowed / 压缩包压缩比异常，疑似压缩炸弹", "too_large")
 
 
 def check_zip(data: bytes, limits: Limits | None = None) -> list[zipfile.ZipInfo]:
@@ -187,7 +187,7 @@ def check_zip(data: bytes, limits: Limits | None = None) -> list[zipfile.ZipInfo
     if len(infos) > limits.max_zip_entries:
         raise UnsafeFile(
             f"Zip archive has {len(infos)} entries, more than the {limits.max_zip_entries} allowed "
-            f"/ 压缩包文件数过多", 413)
+            f"/ 压缩包文件数过多", "too_large")
     for info in infos:
         refuse_member(info)
     refuse_duplicate_members(infos)
@@ -199,7 +199,7 @@ def target_inside(dest: Path, name: str) -> Path:
     """Return where a member lands under dest, refusing any path that resolves outside it."""
     target = dest.joinpath(*PurePosixPath(name).parts).resolve()
     if not target.is_relative_to(dest):
-        raise UnsafeFile(f"Zip entry '{name}' would be written outside the folder; refused / 压缩包条目路径越界", 400)
+        raise UnsafeFile(f"Zip entry '{name}' would be written outside the folder; refused / 压缩包条目路径越界", "refused")
     return target
 
 
@@ -211,12 +211,12 @@ def copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, b
     with archive.open(info) as source, open(target, "xb") as sink:
         while chunk := source.read(COPY_CHUNK_BYTES):
             if written == 0 and chunk.startswith(ZIP_MAGIC):
-                raise UnsafeFile(f"Zip entry '{info.filename}' is a nested archive; refused / 压缩包内不允许嵌套压缩包", 400)
+                raise UnsafeFile(f"Zip entry '{info.filename}' is a nested archive; refused / 压缩包内不允许嵌套压缩包", "refused")
             written += len(chunk)
             if written > budget:
                 raise UnsafeFile(
                     f"Zip archive expands to more than the {limit_size(limits.max_uncompressed_bytes)} allowed "
-                    f"/ 压缩包解压后过大", 413)
+                    f"/ 压缩包解压后过大", "too_large")
             sink.write(chunk)
     return written
 
@@ -249,7 +249,7 @@ def extract_zip_safely(data: bytes, dest_dir: str | Path, limits: Limits | None 
             raise
         except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as error:
             remove_quietly(written)
-            raise UnsafeFile(f"Zip archive is damaged or unsupported ({error}) / 压缩包已损坏或格式不受支持", 422) from error
+            raise UnsafeFile(f"Zip archive is damaged or unsupported ({error}) / 压缩包已损坏或格式不受支持", "invalid") from error
     LOGGER.debug("extracted %d files, %d bytes, into %s", len(written), total, dest)
     return written
 
@@ -277,7 +277,7 @@ def decoded_xml_texts(data: bytes, what: str) -> list[str]:
     try:
         codecs.lookup(encoding)
     except LookupError as error:
-        raise UnsafeFile(f"{what}: unknown XML encoding '{encoding}' / XML 编码无法识别", 415) from error
+        raise UnsafeFile(f"{what}: unknown XML encoding '{encoding}' / XML 编码无法识别", "unsupported") from error
     texts = [data.decode(encoding, errors="replace"), data.decode("latin-1")]
     if b"\x00" in data:
         texts += [data.decode("utf-16-le", errors="replace"), data.decode("utf-16-be", errors="replace")]
@@ -292,7 +292,7 @@ def refuse_xml_doctype(data: bytes, what: str) -> None:
             if markup in folded:
                 raise UnsafeFile(
                     f"{what}: XML with {markup[2:].upper()} declarations is not accepted "
-                    f"/ 不接受含 DOCTYPE 或 ENTITY 声明的 XML", 400)
+                    f"/ 不接受含 DOCTYPE 或 ENTITY 声明的 XML", "refused")
 
 
 def refuse_xlsx_xml_doctypes(data: bytes, limits: Limits | None = None) -> None:
@@ -310,7 +310,7 @@ def read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
         with archive.open(info) as member:
             return member.read(info.file_size + 1)
     except (zipfile.BadZipFile, NotImplementedError, RuntimeError, OSError, EOFError) as error:
-        raise UnsafeFile(f"Zip archive is damaged or unsupported ({error}) / 压缩包已损坏或格式不受支持", 422) from error
+        raise UnsafeFile(f"Zip archive is damaged or unsupported ({error}) / 压缩包已损坏或格式不受支持", "invalid") from error
 
 
 # --- format sniffing --------------------------------------------------------------------------
@@ -326,7 +326,7 @@ def content_mismatch(filename: str, fmt: str, detail: str = "") -> UnsafeFile:
     extra = f" ({detail})" if detail else ""
     return UnsafeFile(
         f"'{filename}' is named like {FORMAT_LABELS[fmt]} but its content is not{extra} "
-        f"/ 文件内容与扩展名不符", 415)
+        f"/ 文件内容与扩展名不符", "unsupported")
 
 
 def unsupported_extension(filename: str) -> UnsafeFile:
@@ -334,7 +334,7 @@ def unsupported_extension(filename: str) -> UnsafeFile:
     supported = ", ".join(sorted(set(FORMAT_BY_SUFFIX) - {".json"}))
     return UnsafeFile(
         f"'{filename}': unsupported file type; supported are {supported} (Shapefile as .zip) "
-        f"/ 不支持的文件类型", 415)
+        f"/ 不支持的文件类型", "unsupported")
 
 
 def looks_binary_or_markup(data: bytes) -> str | None:
@@ -430,7 +430,7 @@ def content_matches(data: bytes, filename: str, fmt: str) -> None:
     elif fmt == "land_report" and not text_has_land_report_marker(data):
         raise UnsafeFile(
             f"'{filename}': unsupported file type; a .txt is accepted only as a land report with a "
-            f"{LAND_REPORT_MARKER} section / 不支持的文件类型：.txt 仅接受含 {LAND_REPORT_MARKER} 的勘测定界报告", 415)
+            f"{LAND_REPORT_MARKER} section / 不支持的文件类型：.txt 仅接受含 {LAND_REPORT_MARKER} 的勘测定界报告", "unsupported")
 
 
 def sniff_format(data: bytes, filename: str) -> str:

@@ -33,7 +33,7 @@ def refuse_too_many_rows(count: int, limits: Limits) -> None:
     if count > limits.max_features:
         raise UnsafeFile(
             f"The file has more than {limits.max_features:,} rows or features (MAX_UPLOAD_ROWS) "
-            f"/ 文件行数（要素数）超过上限 {limits.max_features:,}（MAX_UPLOAD_ROWS）", 413)
+            f"/ 文件行数（要素数）超过上限 {limits.max_features:,}（MAX_UPLOAD_ROWS）", "too_large")
 
 
 def refuse_too_many_vertices(geometries: Sequence[BaseGeometry | None], limits: Limits) -> None:
@@ -42,7 +42,7 @@ def refuse_too_many_vertices(geometries: Sequence[BaseGeometry | None], limits: 
     if vertices > limits.max_vertices:
         raise UnsafeFile(
             f"The geometries have {vertices:,} vertices, more than the {limits.max_vertices:,} allowed "
-            f"(MAX_FILE_VERTICES) / 图形节点数 {vertices:,} 超过上限 {limits.max_vertices:,}（MAX_FILE_VERTICES）", 413)
+            f"(MAX_FILE_VERTICES) / 图形节点数 {vertices:,} 超过上限 {limits.max_vertices:,}（MAX_FILE_VERTICES）", "too_large")
 
 
 def refuse_too_many_columns(count: int, limits: Limits) -> None:
@@ -50,4 +50,4 @@ def refuse_too_many_columns(count: int, limits: Limits) -> None:
     if count > limits.max_columns:
         raise UnsafeFile(
             f"The file has {count:,} columns, more than the {limits.max_columns:,} allowed (MAX_UPLOAD_COLUMNS) "
-            f"/ 文件列数 {count:,} 超过上限 {limits.max_columns:,}（MAX_UPLOAD_COLUMNS）", 413)
+            f"/ 文件列数 {count:,} 超过上限 {limits.max_columns:,}（MAX_UPLOAD_COLUMNS）", "too_large")

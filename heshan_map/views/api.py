@@ -72,10 +72,9 @@ def update_feature(site_id: int) -> Response:
     """Update a site from a partial Feature; If-Match must carry the current ETag (428 without, 412 stale)."""
     row = load_site(site_id)
     if not request.if_match:
-        raise ServiceError("If-Match with the feature's ETag is required", code="precondition_required", status=428)
+        raise ServiceError("If-Match with the feature's ETag is required", code="precondition_required")
     if not request.if_match.contains(site_etag(row)):
-        raise ServiceError("the feature changed since you read it; GET it again", code="precondition_failed",
-                           status=412)
+        raise ServiceError("the feature changed since you read it; GET it again", code="precondition_failed")
     editing.update_feature(get_session(), row, json_body(), auth.current_user()["name"],
                            input_limits(current_app.config))
     return feature_response(site_id)

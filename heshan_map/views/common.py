@@ -54,7 +54,7 @@ def json_body() -> Any:
     depth = json_depth(data, cap)
     if depth > cap:
         raise ServiceError(f"JSON 嵌套过深（上限 {cap} 层，MAX_JSON_DEPTH） / the JSON body nests {depth} deep, "
-                           f"over the cap MAX_JSON_DEPTH = {cap}", code="json_too_deep", status=413)
+                           f"over the cap MAX_JSON_DEPTH = {cap}", code="json_too_deep")
     try:
         return json.loads(text, parse_constant=refuse_json_constant)
     except ValueError:

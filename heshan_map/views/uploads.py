@@ -64,7 +64,7 @@ def upload_page() -> str | WerkzeugResponse:
     if user is None:
         return redirect(url_for("login.login", lang=lang if lang != "zh" else None))
     if auth.ROLE_RANK[user["role"]] < auth.ROLE_RANK["editor"]:
-        raise ServiceError(UI[lang]["editors_only"], code="forbidden", status=403)
+        raise ServiceError(UI[lang]["editors_only"], code="forbidden")
     return render_template("upload.html", ui=UI[lang], lang=lang, user=user, kinds=KINDS, stages=STAGES,
                            stage_labels=STAGE_LABELS[lang], kind_labels=KIND_LABELS[lang], crs_choices=CRS_CHOICES,
                            centre=HESHAN_CENTRE, csrf=auth.csrf_token(),
