@@ -1,12 +1,14 @@
-"""The OpenAPI 3.0 document describing every route of the service."""
+"""The OpenAPI 3.0 document describing every route of the service; site schemas come from the declaration."""
 from __future__ import annotations
 
 from typing import Any
 
+from . import sitefields
 from .export import FORMATS
 from .vocabulary import KINDS, PRECISIONS, STAGES, TOWNS
 
 ERROR = {"$ref": "#/components/responses/Error"}
+BEARER = [{"bearer": []}]
 
 
 def list_parameter(name: str, values: tuple[str, ...], description: str) -> dict[str, Any]:
@@ -24,21 +26,54 @@ FILTERS: list[dict[str, Any]] = [
     {"name": "park", "in": "query", "schema": {"type": "string", "maxLength": 200},
      "description": "park name (a park site's exact name)"},
     {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 200}, "description": "text in the name"},
-    {"name": "year", "in": "query", "schema": {"type": "string", "pattern": r"^(\d{4}|\d{4}\.\.|\.\.\d{4}|\d{4}\.\.\d{4})$"},
+    {"name": "year", "in": "query",
+     "schema": {"type": "string", "pattern": r"^(\d{4}|\d{4}\.\.|\.\.\d{4}|\d{4}\.\.\d{4})$"},
      "description": "a stage reached that year, or a range 2022..2024"},
     {"name": "bbox", "in": "query", "style": "form", "explode": False,
      "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
      "description": "minlon,minlat,maxlon,maxlat (WGS84)"},
     {"name": "datetime", "in": "query", "schema": {"type": "string"},
      "description": "RFC 3339 date or interval (a/b, ../b, a/..) a stage was reached in"},
-    {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]}, "description": "label language"},
+    {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]},
+     "description": "label language"},
 ]
+LANG = FILTERS[-1]
 PAGING: list[dict[str, Any]] = [
     {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 10000}},
     {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0, "maximum": 999999999}},
 ]
 ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": 2**62}}
 KIND = {"name": "kind", "in": "path", "required": True, "schema": {"type": "string", "enum": list(KINDS)}}
+IF_MATCH = {"name": "If-Match", "in": "header", "required": True, "schema": {"type": "string"}}
+FEATURE_BODY = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeatureInput"}}},
+                "required": True}
+UPLOAD_FORM = {"type": "object", "required": ["file"], "properties": {
+    "file": {"type": "string", "format": "binary"},
+    "kind": {"type": "string", "enum": list(KINDS)},
+    "stage": {"type": "string", "enum": list(STAGES)},
+    "crs": {"type": "string"},
+    "dry_run": {"type": "string", "enum": ["true", "false"]},
+    "repair": {"type": "string", "enum": ["true", "false"]}}}
+LOGIN_FORM = {"type": "object", "properties": {"name": {"type": "string"}, "token": {"type": "string"},
+                                               "csrf_token": {"type": "string"}}}
+EXPORT_PARAMETERS: list[dict[str, Any]] = [
+    {"name": "fmt", "in": "path", "required": True, "schema": {"type": "string", "enum": list(FORMATS)}},
+    {"name": "crs", "in": "query", "schema": {"type": "string"},
+     "description": "output CRS for gpkg/shp.zip (EPSG:<code>, GCJ-02)"},
+    {"name": "headers", "in": "query", "schema": {"type": "string", "enum": ["en", "zh"]}},
+]
+BINARY_FILE = {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error": {
+    "type": "object", "required": ["code", "message"],
+    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
+FEATURE_SCHEMA = {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
+    "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "integer"},
+    "geometry": {"type": "object"}, "properties": {"$ref": "#/components/schemas/SiteProperties"}}}
+COLLECTION_SCHEMA = {"type": "object", "required": ["type", "features"], "properties": {
+    "type": {"type": "string", "enum": ["FeatureCollection"]},
+    "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
+    "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"},
+    "links": {"type": "array", "items": {"type": "object"}}}}
 
 
 def geojson_response(description: str, schema: str) -> dict[str, Any]:
@@ -57,163 +92,171 @@ def json_response(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": {"type": "object"}}}}
 
 
+def errors(*statuses: int) -> dict[str, Any]:
+    """Return the JSON error response of each status."""
+    return {str(status): ERROR for status in statuses}
+
+
+def operation(operation_id: str, summary: str, responses: dict[str, Any], **rest: Any) -> dict[str, Any]:
+    """Return an operation object: its id, summary, responses and any other members (parameters, security...)."""
+    return {"summary": summary, "operationId": operation_id, **rest, "responses": responses}
+
+
+def feature_paths() -> dict[str, Any]:
+    """Return the path items of the sites: list, create, read, update and history."""
+    return {
+        "/api/features": {
+            "get": operation("listFeatures", "Selected sites as a FeatureCollection",
+                             {"200": geojson_response("the sites", "FeatureCollection"), **errors(400)},
+                             parameters=FILTERS + PAGING),
+            "post": operation("createFeature", "Create a site (editor)",
+                              {"201": geojson_response("created", "Feature"), **errors(400, 401, 403, 413, 422)},
+                              security=BEARER, requestBody=FEATURE_BODY),
+        },
+        "/api/features/{id}": {
+            "get": operation("getFeature", "One site, with an ETag",
+                             {"200": geojson_response("the site", "Feature"),
+                              "304": {"description": "not modified"}, **errors(404)},
+                             parameters=[ID, LANG]),
+            "patch": operation("updateFeature", "Update a site (editor); needs If-Match",
+                               {"200": geojson_response("updated", "Feature"),
+                                **errors(400, 401, 403, 404, 412, 413, 422, 428)},
+                               security=BEARER, parameters=[ID, IF_MATCH], requestBody=FEATURE_BODY),
+        },
+        "/api/features/{id}/history": {
+            "get": operation("getHistory", "Stage changes and edits of a site",
+                             {"200": json_response("the history"), **errors(404)}, parameters=[ID])},
+    }
+
+
+def data_paths() -> dict[str, Any]:
+    """Return the path items of areas, counts, exports and uploads."""
+    return {
+        "/api/areas": {"get": operation(
+            "listAreas", "County boundary or approximate towns",
+            {"200": geojson_response("areas", "FeatureCollection"), **errors(400)},
+            parameters=[{"name": "level", "in": "query", "schema": {"type": "string", "enum": ["county", "town"]}}])},
+        "/api/counts": {"get": operation("getCounts", "Counts per kind and stage",
+                                         {"200": json_response("counts"), **errors(400)}, parameters=FILTERS)},
+        "/api/export.{fmt}": {"get": operation(
+            "export", "Download what the filters select",
+            {"200": {"description": "the file", "content": BINARY_FILE}, **errors(400, 429, 503, 504)},
+            parameters=EXPORT_PARAMETERS + FILTERS)},
+        "/api/uploads": {"post": operation(
+            "upload", "Upload a file of sites (editor)",
+            {"200": json_response("the report"), **errors(400, 401, 403, 413, 415, 422, 503)},
+            security=BEARER,
+            requestBody={"required": True, "content": {"multipart/form-data": {"schema": UPLOAD_FORM}}})},
+        "/api/uploads/{id}": {"get": operation("getUpload", "An upload record",
+                                               {"200": json_response("the upload"), **errors(401, 404)},
+                                               security=BEARER, parameters=[ID])},
+    }
+
+
+def service_paths() -> dict[str, Any]:
+    """Return the path items of this document and the health checks."""
+    return {
+        "/api/openapi.json": {"get": operation("openapi", "This document", {"200": json_response("OpenAPI 3.0")})},
+        "/healthz": {"get": operation("healthz", "Liveness", {"200": json_response("alive")})},
+        "/readyz": {"get": operation("readyz", "Readiness with the database",
+                                     {"200": json_response("ready"), "503": json_response("not ready")})},
+    }
+
+
+def page_paths() -> dict[str, Any]:
+    """Return the path items of the HTML pages and of logging in and out."""
+    off = {"name": "off", "in": "query", "schema": {"type": "string"},
+           "description": "layers switched off, kind/stage comma list"}
+    no_csrf = html_response("no CSRF token")
+    return {
+        "/": {"get": operation("mapPage", "The layered map page (HTML); the filters select what it shows",
+                               {"200": html_response("the map"), "400": html_response("a bad filter")},
+                               parameters=FILTERS + [off])},
+        "/sites/{id}": {"get": operation("sitePage", "A site's page with its history (HTML)",
+                                         {"200": html_response("the site"), "404": html_response("none")},
+                                         parameters=[ID, LANG])},
+        "/upload": {"get": operation("uploadPage", "The upload page for logged-in editors (HTML)",
+                                     {"200": html_response("the page"), "302": {"description": "to /login"},
+                                      "403": html_response("not an editor")})},
+        "/login": {
+            "get": operation("loginForm", "The login form (HTML)", {"200": html_response("the form")}),
+            "post": operation("login", "Log in with a user name and API token",
+                              {"302": {"description": "logged in"}, "401": html_response("wrong"), "403": no_csrf},
+                              requestBody={"content": {"application/x-www-form-urlencoded": {"schema": LOGIN_FORM}}}),
+        },
+        "/logout": {"post": operation("logout", "Log out", {"302": {"description": "logged out"}, "403": no_csrf})},
+    }
+
+
+def ogc_paths() -> dict[str, Any]:
+    """Return the path items of OGC API – Features."""
+    feature_id = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"}}
+    return {
+        "/ogc": {"get": operation("ogcLanding", "OGC API landing page", {"200": json_response("landing page")})},
+        "/ogc/conformance": {"get": operation("ogcConformance", "Conformance classes",
+                                              {"200": json_response("conformance")})},
+        "/ogc/collections": {"get": operation("ogcCollections", "The four collections",
+                                              {"200": json_response("collections")})},
+        "/ogc/collections/{kind}": {"get": operation("ogcCollection", "One collection",
+                                                     {"200": json_response("collection"), **errors(404)},
+                                                     parameters=[KIND])},
+        "/ogc/collections/{kind}/items": {"get": operation(
+            "ogcItems", "Features of a collection",
+            {"200": geojson_response("features", "FeatureCollection"), **errors(400, 404)},
+            parameters=[KIND] + [p for p in FILTERS if p["name"] != "kind"] + PAGING)},
+        "/ogc/collections/{kind}/items/{featureId}": {"get": operation(
+            "ogcItem", "One feature", {"200": geojson_response("feature", "Feature"), **errors(404)},
+            parameters=[KIND, feature_id])},
+    }
+
+
+def site_properties_schema() -> dict[str, Any]:
+    """Return the schema of a site Feature's properties: every declared field with its type."""
+    return {"type": "object", "required": list(sitefields.REQUIRED),
+            "properties": {field.name: field.json_schema() for field in sitefields.FIELDS}}
+
+
+def input_schema(field: sitefields.SiteField) -> dict[str, Any]:
+    """Return the schema of an editable field's value in a request body, with its accepted range."""
+    schema = field.json_schema()
+    if field.low is not None:
+        schema["minimum"] = field.low
+    if field.high is not None:
+        schema["maximum"] = field.high
+    return schema
+
+
+def feature_input_schema() -> dict[str, Any]:
+    """Return the schema of a created or updated Feature: the editable fields; read-only ones are ignored."""
+    editable = {name: input_schema(sitefields.BY_NAME[name]) for name in sitefields.EDITABLE}
+    return {"type": "object", "properties": {
+        "type": {"type": "string", "enum": ["Feature"]},
+        "geometry": {"type": "object", "nullable": True},
+        "properties": {"type": "object", "properties": editable,
+                       "description": "the fields to set; null clears a field. The read-only properties of "
+                                      "SiteProperties may be sent back and are ignored."}}}
+
+
+def components() -> dict[str, Any]:
+    """Return the security schemes, shared responses and schemas."""
+    return {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                       "description": "token from `heshan-map users create`"}},
+        "responses": {"Error": {"description": "an error", "content": {"application/json": {
+            "schema": {"$ref": "#/components/schemas/Error"}}}}},
+        "schemas": {"Error": ERROR_SCHEMA, "Feature": FEATURE_SCHEMA, "FeatureCollection": COLLECTION_SCHEMA,
+                    "SiteProperties": site_properties_schema(), "FeatureInput": feature_input_schema()},
+    }
+
+
 def build_openapi(server_url: str) -> dict[str, Any]:
     """Return the OpenAPI 3.0 document of the service."""
-    feature_body = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/FeatureInput"}}},
-                    "required": True}
     return {
         "openapi": "3.0.3",
         "info": {"title": "Heshan project map API / 鹤山市项目建设一张图", "version": "1.0.0",
                  "description": "Sites of Heshan (parks, projects, land plots, 绿美 sites) as GeoJSON, "
                                 "uploads, exports and OGC API – Features."},
         "servers": [{"url": server_url}],
-        "paths": {
-            "/api/features": {
-                "get": {"summary": "Selected sites as a FeatureCollection", "operationId": "listFeatures",
-                        "parameters": FILTERS + PAGING,
-                        "responses": {"200": geojson_response("the sites", "FeatureCollection"), "400": ERROR}},
-                "post": {"summary": "Create a site (editor)", "operationId": "createFeature",
-                         "security": [{"bearer": []}], "requestBody": feature_body,
-                         "responses": {"201": geojson_response("created", "Feature"), "400": ERROR, "401": ERROR,
-                                       "403": ERROR, "413": ERROR, "422": ERROR}},
-            },
-            "/api/features/{id}": {
-                "get": {"summary": "One site, with an ETag", "operationId": "getFeature",
-                        "parameters": [ID, FILTERS[-1]],
-                        "responses": {"200": geojson_response("the site", "Feature"), "304": {"description": "not modified"},
-                                      "404": ERROR}},
-                "patch": {"summary": "Update a site (editor); needs If-Match", "operationId": "updateFeature",
-                          "security": [{"bearer": []}],
-                          "parameters": [ID, {"name": "If-Match", "in": "header", "required": True,
-                                              "schema": {"type": "string"}}],
-                          "requestBody": feature_body,
-                          "responses": {"200": geojson_response("updated", "Feature"), "400": ERROR, "401": ERROR,
-                                        "403": ERROR, "404": ERROR, "412": ERROR, "413": ERROR, "422": ERROR,
-                                        "428": ERROR}},
-            },
-            "/api/features/{id}/history": {
-                "get": {"summary": "Stage changes and edits of a site", "operationId": "getHistory",
-                        "parameters": [ID], "responses": {"200": json_response("the history"), "404": ERROR}}},
-            "/api/areas": {
-                "get": {"summary": "County boundary or approximate towns", "operationId": "listAreas",
-                        "parameters": [{"name": "level", "in": "query",
-                                        "schema": {"type": "string", "enum": ["county", "town"]}}],
-                        "responses": {"200": geojson_response("areas", "FeatureCollection"), "400": ERROR}}},
-            "/api/counts": {
-                "get": {"summary": "Counts per kind and stage", "operationId": "getCounts", "parameters": FILTERS,
-                        "responses": {"200": json_response("counts"), "400": ERROR}}},
-            "/api/export.{fmt}": {
-                "get": {"summary": "Download what the filters select", "operationId": "export",
-                        "parameters": [{"name": "fmt", "in": "path", "required": True,
-                                        "schema": {"type": "string", "enum": list(FORMATS)}},
-                                       {"name": "crs", "in": "query", "schema": {"type": "string"},
-                                        "description": "output CRS for gpkg/shp.zip (EPSG:<code>, GCJ-02)"},
-                                       {"name": "headers", "in": "query", "schema": {"type": "string", "enum": ["en", "zh"]}}]
-                        + FILTERS,
-                        "responses": {"200": {"description": "the file", "content": {
-                            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
-                            "400": ERROR, "429": ERROR, "503": ERROR, "504": ERROR}}},
-            "/api/uploads": {
-                "post": {"summary": "Upload a file of sites (editor)", "operationId": "upload",
-                         "security": [{"bearer": []}],
-                         "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                             "type": "object", "required": ["file"], "properties": {
-                                 "file": {"type": "string", "format": "binary"},
-                                 "kind": {"type": "string", "enum": list(KINDS)},
-                                 "stage": {"type": "string", "enum": list(STAGES)},
-                                 "crs": {"type": "string"},
-                                 "dry_run": {"type": "string", "enum": ["true", "false"]},
-                                 "repair": {"type": "string", "enum": ["true", "false"]}}}}}},
-                         "responses": {"200": json_response("the report"), "400": ERROR, "401": ERROR, "403": ERROR,
-                                       "413": ERROR, "415": ERROR, "422": ERROR, "503": ERROR}}},
-            "/api/uploads/{id}": {
-                "get": {"summary": "An upload record", "operationId": "getUpload", "security": [{"bearer": []}],
-                        "parameters": [ID], "responses": {"200": json_response("the upload"), "401": ERROR,
-                                                          "404": ERROR}}},
-            "/api/openapi.json": {"get": {"summary": "This document", "operationId": "openapi",
-                                          "responses": {"200": json_response("OpenAPI 3.0")}}},
-            "/healthz": {"get": {"summary": "Liveness", "operationId": "healthz",
-                                 "responses": {"200": json_response("alive")}}},
-            "/readyz": {"get": {"summary": "Readiness with the database", "operationId": "readyz",
-                                "responses": {"200": json_response("ready"), "503": json_response("not ready")}}},
-            "/": {"get": {"summary": "The layered map page (HTML); the filters select what it shows",
-                          "operationId": "mapPage",
-                          "parameters": FILTERS + [{"name": "off", "in": "query", "schema": {"type": "string"},
-                                                    "description": "layers switched off, kind/stage comma list"}],
-                          "responses": {"200": html_response("the map"), "400": html_response("a bad filter")}}},
-            "/sites/{id}": {"get": {"summary": "A site's page with its history (HTML)", "operationId": "sitePage",
-                                    "parameters": [ID, FILTERS[-1]],
-                                    "responses": {"200": html_response("the site"), "404": html_response("none")}}},
-            "/upload": {"get": {"summary": "The upload page for logged-in editors (HTML)", "operationId": "uploadPage",
-                                "responses": {"200": html_response("the page"),
-                                              "302": {"description": "to /login"},
-                                              "403": html_response("not an editor")}}},
-            "/login": {
-                "get": {"summary": "The login form (HTML)", "operationId": "loginForm",
-                        "responses": {"200": html_response("the form")}},
-                "post": {"summary": "Log in with a user name and API token", "operationId": "login",
-                         "requestBody": {"content": {"application/x-www-form-urlencoded": {"schema": {
-                             "type": "object", "properties": {"name": {"type": "string"}, "token": {"type": "string"},
-                                                              "csrf_token": {"type": "string"}}}}}},
-                         "responses": {"302": {"description": "logged in"}, "401": html_response("wrong"),
-                                       "403": html_response("no CSRF token")}}},
-            "/logout": {"post": {"summary": "Log out", "operationId": "logout",
-                                 "responses": {"302": {"description": "logged out"},
-                                               "403": html_response("no CSRF token")}}},
-            "/ogc": {"get": {"summary": "OGC API landing page", "operationId": "ogcLanding",
-                             "responses": {"200": json_response("landing page")}}},
-            "/ogc/conformance": {"get": {"summary": "Conformance classes", "operationId": "ogcConformance",
-                                         "responses": {"200": json_response("conformance")}}},
-            "/ogc/collections": {"get": {"summary": "The four collections", "operationId": "ogcCollections",
-                                         "responses": {"200": json_response("collections")}}},
-            "/ogc/collections/{kind}": {"get": {"summary": "One collection", "operationId": "ogcCollection",
-                                                "parameters": [KIND],
-                                                "responses": {"200": json_response("collection"), "404": ERROR}}},
-            "/ogc/collections/{kind}/items": {
-                "get": {"summary": "Features of a collection", "operationId": "ogcItems",
-                        "parameters": [KIND] + [p for p in FILTERS if p["name"] != "kind"] + PAGING,
-                        "responses": {"200": geojson_response("features", "FeatureCollection"), "400": ERROR,
-                                      "404": ERROR}}},
-            "/ogc/collections/{kind}/items/{featureId}": {
-                "get": {"summary": "One feature", "operationId": "ogcItem",
-                        "parameters": [KIND, {"name": "featureId", "in": "path", "required": True,
-                                              "schema": {"type": "string"}}],
-                        "responses": {"200": geojson_response("feature", "Feature"), "404": ERROR}}},
-        },
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "token from `heshan-map users create`"}},
-            "responses": {"Error": {"description": "an error", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Error"}}}}},
-            "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                    "type": "object", "required": ["code", "message"],
-                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}},
-                "Feature": {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
-                    "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "integer"},
-                    "geometry": {"type": "object"}, "properties": {"$ref": "#/components/schemas/SiteProperties"}}},
-                "FeatureCollection": {"type": "object", "required": ["type", "features"], "properties": {
-                    "type": {"type": "string", "enum": ["FeatureCollection"]},
-                    "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
-                    "numberMatched": {"type": "integer"}, "numberReturned": {"type": "integer"},
-                    "links": {"type": "array", "items": {"type": "object"}}}},
-                "SiteProperties": {"type": "object", "properties": {
-                    "id": {"type": "integer"}, "code": {"type": "string", "nullable": True},
-                    "kind": {"type": "string", "enum": list(KINDS)}, "name": {"type": "string"},
-                    "stage": {"type": "string", "enum": list(STAGES)}, "stage_label": {"type": "string"},
-                    "signed_on": {"type": "string", "nullable": True},
-                    "started_on": {"type": "string", "nullable": True},
-                    "in_production_on": {"type": "string", "nullable": True},
-                    "town": {"type": "string", "nullable": True}, "park": {"type": "string", "nullable": True},
-                    "precision": {"type": "string", "enum": list(PRECISIONS)},
-                    "source": {"type": "string", "nullable": True},
-                    "investment_cny_100m": {"type": "number", "nullable": True},
-                    "area_ha": {"type": "number", "nullable": True},
-                    "updated_at": {"type": "string"}, "version": {"type": "integer"}}},
-                "FeatureInput": {"type": "object", "properties": {
-                    "type": {"type": "string", "enum": ["Feature"]},
-                    "geometry": {"type": "object", "nullable": True},
-                    "properties": {"type": "object"}}},
-            },
-        },
+        "paths": {**feature_paths(), **data_paths(), **service_paths(), **page_paths(), **ogc_paths()},
+        "components": components(),
     }

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .vocabulary import KINDS
+from .vocabulary import KINDS, PRECISIONS
 
 ALL_KINDS = KINDS
 
@@ -138,7 +138,7 @@ FIELDS: tuple[SiteField, ...] = (
               cap=CODE_CAP, low=0, high=200_000, unit_label=("公顷", "ha")),
     SiteField("precision", "text", "column", "位置精度", "Position precision", nullable=False,
               sql_type="character varying", aliases=("位置精度", "精度"), header_zh="位置精度代码",
-              editable=True, compared=True, cap=NAME_CAP),
+              editable=True, compared=True, cap=NAME_CAP, json_enum=PRECISIONS),
     SiteField("precision_label", "text", "label", "位置精度", "Position precision", nullable=False,
               header_zh="位置精度", label_of="precision", shown="both", shapefile="prec_label"),
     SiteField("source", "text", "column", "来源", "Source", sql_type="text", cap=TEXT_CAP,
@@ -199,3 +199,27 @@ def row_labels(lang: str, fields: tuple[SiteField, ...] = POPUP) -> list[dict[st
     """Return the popup (or site-page) rows, each a field name, its label and the stage it dates, in a language."""
     return [{"field": field.name, "label": field.label_zh if lang == "zh" else field.label_en,
              "stage": field.stage or ""} for field in fields]
+
+
+# Properties a Feature leaves out when empty: a site's other attributes appear only when it has some.
+OMITTED_WHEN_EMPTY = ("attributes",)
+# The properties every Feature carries (the OpenAPI SiteProperties' required list).
+REQUIRED = names(tuple(field for field in FIELDS if not field.nullable and field.name not in OMITTED_WHEN_EMPTY))
+
+
+def _header_stem(header: str) -> str:
+    """Return a header lower-cased without a unit in brackets (投资额(亿元) -> 投资额)."""
+    return header.lower().split("(")[0].split("（")[0].strip()
+
+
+def export_only_headers() -> frozenset[str]:
+    """Return the lower-cased export headers, English and Chinese, that name no editable field: an upload skips them.
+
+    They are the headers of the exported fields and the fields the service keeps itself that are neither an
+    editable field's name nor one of its aliases (id, kind_label, 类型代码, 更新时间, ...). A label column's Chinese
+    header (类型) is an alias of its code field and is read; the code column's (类型代码) is skipped.
+    """
+    readable = {alias.lower() for field in FIELDS if field.editable for alias in (field.name, *field.aliases)}
+    candidates = {field.name for field in EXPORTED + fields_where(storage="meta")}
+    candidates |= {field.header_zh for field in EXPORTED if field.header_zh}
+    return frozenset(header.lower() for header in candidates if _header_stem(header) not in readable)

@@ -114,3 +114,70 @@ def test_export_cli_writes_what_the_filter_selects(engine, tmp_path: Path) -> No
     features = json.loads(target.read_text(encoding="utf-8"))["features"]
     assert features and all(f["properties"]["stage"] == "in_production" for f in features)
     assert all(shape(f["geometry"]).is_valid for f in features)
+
+
+def csv_header(client, query: str) -> list[str]:
+    """Return the header row of a CSV export."""
+    return next(csv.reader(io.StringIO(client.get(f"/api/export.csv?{query}").data.decode("utf-8-sig"))))
+
+
+def test_table_columns_and_headers_come_from_the_declaration(client) -> None:
+    from heshan_map.sitefields import EXPORTED
+
+    assert csv_header(client, "kind=park") == [field.name for field in EXPORTED] + ["lon", "lat", "wkt"]
+    assert csv_header(client, "kind=park&headers=zh") == [field.header_zh for field in EXPORTED] + ["经度", "纬度", "WKT"]
+    assert all(field.header_zh for field in EXPORTED)
+    xlsx = load_workbook(io.BytesIO(client.get("/api/export.xlsx?kind=park&headers=zh").data), read_only=True)
+    assert list(next(xlsx.worksheets[0].iter_rows(values_only=True))) == csv_header(client, "kind=park&headers=zh")
+
+
+def test_gis_fields_and_types_come_from_the_declaration(client, tmp_path: Path) -> None:
+    import pyogrio
+
+    from heshan_map.sitefields import EXPORTED
+
+    assert all(len(field.shapefile_name) <= 10 and field.shapefile_name.isascii() for field in EXPORTED)
+    assert len({field.shapefile_name for field in EXPORTED}) == len(EXPORTED)
+    gpkg, shp = tmp_path / "x.gpkg", tmp_path / "x.shp.zip"
+    gpkg.write_bytes(client.get("/api/export.gpkg?kind=project").data)
+    shp.write_bytes(client.get("/api/export.shp.zip?kind=project").data)
+    gpkg_info = pyogrio.read_info(gpkg)
+    assert list(gpkg_info["fields"]) == [field.name for field in EXPORTED]
+    types = dict(zip(gpkg_info["fields"], gpkg_info["dtypes"]))
+    assert all(types[field.name] == "float64" for field in EXPORTED if field.type == "number")
+    assert types["id"] == "int64"
+    layer = next(name for name, _ in pyogrio.list_layers(f"/vsizip/{shp}") if name.endswith("points"))
+    assert list(pyogrio.read_info(f"/vsizip/{shp}", layer=layer)["fields"]) == [field.shapefile_name
+                                                                                 for field in EXPORTED]
+
+
+def test_kml_extended_data_holds_the_declared_fields(client) -> None:
+    import xml.etree.ElementTree as ET
+
+    from heshan_map.sitefields import EXPORTED
+
+    namespace = "{http://www.opengis.net/kml/2.2}"
+    properties = {f["id"]: f["properties"] for f in client.get("/api/features?limit=10000").get_json()["features"]}
+    placemarks = ET.fromstring(client.get("/api/export.kml").data).findall(f".//{namespace}Placemark")
+    assert len(placemarks) == len(properties)
+    for placemark in placemarks:
+        props = properties[int(placemark.get("id").removeprefix("site-"))]
+        data = {item.get("name"): item.find(f"{namespace}value").text for item in placemark.iter(f"{namespace}Data")}
+        expected = [field.name for field in EXPORTED
+                    if field.name not in ("name", "description") and props[field.name] is not None]
+        assert list(data) == expected
+        assert all(data[name] == str(props[name]) for name in expected)
+        assert placemark.find(f"{namespace}name").text == props["name"]
+
+
+def test_upload_skips_exactly_the_declared_read_only_export_headers() -> None:
+    from heshan_map import sitefields
+    from heshan_map.ingest.columns import EXPORT_ONLY_HEADERS, match_header
+
+    skipped = sitefields.export_only_headers()
+    assert skipped == EXPORT_ONLY_HEADERS
+    for field in sitefields.EXPORTED:
+        for header in (field.name, field.header_zh):
+            assert (header.lower() in skipped) != (match_header(header) is not None), header
+        if field.editable:
+            assert match_header(field.name).field == field.name

@@ -206,8 +206,8 @@ def test_an_export_past_its_budget_stops_with_504(engine: Engine) -> None:
 
 def test_file_exports_are_sent_in_chunks_and_written_in_batches(client, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(export, "BATCH_ROWS", 10)
-    monkeypatch.setattr(export, "KML_CHUNK_PLACEMARKS", 10)
+    monkeypatch.setattr(export.gis, "BATCH_ROWS", 10)
+    monkeypatch.setattr(export.kml, "KML_CHUNK_PLACEMARKS", 10)
     expected = client.get("/api/features?limit=1").get_json()["numberMatched"]
     temp = Path(tempfile.gettempdir())
     leftovers = set(temp.glob("heshan-export-*"))
