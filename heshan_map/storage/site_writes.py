@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ServiceError
 from ..records import SiteRecord
-from .site_reads import ORIENTED_GEOMETRY, SITE_GEOJSON
+from .site_sql import ORIENTED_GEOMETRY, SITE_GEOJSON
 
 LOGGER = logging.getLogger(__name__)
 
