@@ -4,11 +4,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..sitefields import FIELDS, SiteField, fields_where
+from ..sitefields import FIELDS, STORED_FIELDS, SiteField, fields_where
 from ..vocabulary import KIND_LABELS, PRECISION_LABELS, STAGE_LABELS
 
-# The fields stored as columns of sites (written ones and the ones the service keeps), in declaration order.
-STORED_FIELDS = tuple(field for field in FIELDS if field.storage in ("column", "meta"))
 # Read with each row, unformatted, for the callers that act on stored values (ETag, edits, page budget).
 SITE_COLUMNS = ", ".join(f"s.{field.name}" for field in STORED_FIELDS)
 SITE_FROM = "sites s LEFT JOIN site_stage_dates d ON d.site_id = s.id"
@@ -24,7 +22,7 @@ LABEL_LOOKUPS = {"stage": "-> s.kind ->> s.stage"}
 
 
 def property_labels(lang: str) -> dict[str, Any]:
-    """Return the labels parameter of one language: kind_labels, stage_labels ({kind: {stage: label}}), precision_labels."""
+    """Return one language's labels: kind_labels, stage_labels ({kind: {stage: label}}), precision_labels."""
     return {"kind_labels": KIND_LABELS[lang], "stage_labels": STAGE_LABELS[lang],
             "precision_labels": PRECISION_LABELS[lang]}
 
