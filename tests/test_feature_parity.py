@@ -9,8 +9,11 @@ from shapely.geometry import Point, Polygon
 
 from heshan_map.dates import PartialDate
 from heshan_map.records import SiteRecord
+from heshan_map.sitefields import COLUMN_FIELDS
 from heshan_map.storage.site_writes import upsert_sites
 
+# The stored numbers (investment, area), read from the declaration: the first a fraction, the second whole.
+FRACTION_FIELD, WHOLE_FIELD = (field.name for field in COLUMN_FIELDS if field.type == "number")
 # A clockwise exterior with a counter-clockwise hole: every output turns it to RFC 7946's orientation.
 CLOCKWISE_WITH_HOLE = Polygon([(112.90, 22.70), (112.90, 22.72), (112.92, 22.72), (112.92, 22.70)],
                               [[(112.905, 22.705), (112.915, 22.705), (112.915, 22.715), (112.905, 22.715)]])
@@ -21,7 +24,7 @@ def parity_records() -> list[SiteRecord]:
     return [
         SiteRecord(row=1, code="PARITY-1", kind="project", name="一致性项目", stage="in_production",
                    precision="surveyed", geometry=CLOCKWISE_WITH_HOLE, town="沙坪街道",
-                   values={"investment_cny_100m": 12.5, "area_ha": 3.0, "industry": "装备", "name_en": "Parity"},
+                   values={FRACTION_FIELD: 12.5, WHOLE_FIELD: 3.0, "industry": "装备", "name_en": "Parity"},
                    attributes={"用途": "工业", "层数": 2},
                    stage_dates={"signed": PartialDate(dt.date(2023, 1, 1), "year"),
                                 "started": PartialDate(dt.date(2024, 5, 1), "month"),
@@ -29,7 +32,7 @@ def parity_records() -> list[SiteRecord]:
         SiteRecord(row=2, code="PARITY-2", kind="green_site", name="一致性空白", stage="signed", precision="town",
                    geometry=Point(112.95, 22.75)),
         SiteRecord(row=3, code="PARITY-3", kind="project", name="一致性点", stage="started", precision="point",
-                   geometry=Point(112.96, 22.76), values={"investment_cny_100m": 0.0375},
+                   geometry=Point(112.96, 22.76), values={FRACTION_FIELD: 0.0375},
                    stage_dates={"started": PartialDate(dt.date(2024, 12, 31), "day")}),
     ]
 
@@ -94,8 +97,8 @@ def test_property_values_keep_their_formats(client, parity_sites: dict[str, int]
     full = exported[parity_sites["PARITY-1"]]
     props = full["properties"]
     assert (props["signed_on"], props["started_on"], props["in_production_on"]) == ("2023", "2024-05", "2025-06-01")
-    assert (props["investment_cny_100m"], props["area_ha"]) == (12.5, 3)
-    assert isinstance(props["area_ha"], int)
+    assert (props[FRACTION_FIELD], props[WHOLE_FIELD]) == (12.5, 3)
+    assert isinstance(props[WHOLE_FIELD], int)
     assert props["attributes"] == {"用途": "工业", "层数": 2}
     assert (props["kind_label"], props["stage_label"]) == ("重点项目", "已投产")
     assert props["updated_at"].endswith("Z") and dt.datetime.fromisoformat(props["updated_at"][:-1])
@@ -104,6 +107,6 @@ def test_property_values_keep_their_formats(client, parity_sites: dict[str, int]
     empty = exported[parity_sites["PARITY-2"]]["properties"]
     assert "attributes" not in empty
     assert all(empty[name] is None for name in ("name_en", "signed_on", "started_on", "in_production_on", "town",
-                                                "park", "investment_cny_100m", "area_ha", "industry", "source"))
+                                                "park", FRACTION_FIELD, WHOLE_FIELD, "industry", "source"))
     small = exported[parity_sites["PARITY-3"]]["properties"]
-    assert (small["investment_cny_100m"], small["started_on"], small["signed_on"]) == (0.0375, "2024-12-31", None)
+    assert (small[FRACTION_FIELD], small["started_on"], small["signed_on"]) == (0.0375, "2024-12-31", None)
