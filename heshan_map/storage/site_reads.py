@@ -22,7 +22,7 @@ SITE_ROW = site_row_sql()
 
 def select_sites(session: Session, selection: Filter, limit: int | None = None,
                  offset: int = 0) -> list[dict[str, Any]]:
-    """Return the sites the filter selects, ordered by id, with geometry as GeoJSON text."""
+    """Return the sites the filter selects, ordered by id: stored columns, GeoJSON text, properties per language."""
     where, params = filter_clause(selection)
     params.update({"limit": limit, "offset": offset, **labels_params()})
     sql = (f"SELECT {SITE_ROW} FROM {SITE_FROM}"
@@ -73,7 +73,7 @@ def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, 
 
 
 def get_site(session: Session, site_id: int) -> dict[str, Any] | None:
-    """Return one site by id, or None."""
+    """Return one site by id (a row as select_sites returns them), or None."""
     row = session.execute(text(
         f"SELECT {SITE_ROW} FROM {SITE_FROM} WHERE s.id = :id"), {"id": site_id, **labels_params()}).mappings().first()
     return dict(row) if row else None
