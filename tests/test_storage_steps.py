@@ -210,7 +210,8 @@ def test_write_changes_inserts_updates_and_records(session) -> None:
     events = session.execute(text(
         "SELECT s.code, e.stage, e.reached_on FROM stage_events e JOIN sites s ON s.id = e.site_id"
         " WHERE e.recorded_by = 'step-test' ORDER BY s.code")).all()
-    assert [tuple(event) for event in events] == [("STEP-W", "started", DEFAULT_DATE), ("STEP-W2", "signed", DEFAULT_DATE)]
+    assert [tuple(event) for event in events] == [("STEP-W", "started", DEFAULT_DATE),
+                                                  ("STEP-W2", "signed", DEFAULT_DATE)]
 
 
 def test_collect_actions_returns_each_row_and_drops_the_temp_tables(session) -> None:
