@@ -72,6 +72,7 @@ def seed_command(path: str | None, if_empty: bool) -> None:
                        "(run `heshan-map seed` to reset the seed sites to the seed file)")
             return
         seed_database(session, Path(path) if path else SEED_FILE, progress=click.echo)
+        session.commit()
 
 
 users_cli = AppGroup("users", help="User and token commands.")

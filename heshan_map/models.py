@@ -2,46 +2,46 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (BigInteger, Date, DateTime, ForeignKey, Integer, LargeBinary, Numeric, String,
-                        Text, func)
+from sqlalchemy import (BigInteger, Column, Date, DateTime, ForeignKey, Integer, LargeBinary, Numeric, String,
+                        Table, Text, func)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from .sitefields import STORED_FIELDS
 
 
 class Base(DeclarativeBase):
     """Declarative base of every table."""
 
 
+# How each sql_type of the declaration is mapped; the sizes are those of the migrations.
+SQL_TYPES: dict[str, Callable[[], Any]] = {
+    "bigint": BigInteger, "integer": Integer, "text": Text, "character varying": lambda: String(16),
+    "numeric": lambda: Numeric(14, 4), "jsonb": JSONB, "timestamp with time zone": lambda: DateTime(timezone=True),
+}
+# What the declaration does not say of a column: keys, uniqueness and defaults.
+COLUMN_OPTIONS: dict[str, dict[str, Any]] = {
+    "id": {"primary_key": True}, "code": {"unique": True}, "attributes": {"server_default": "{}"},
+    "created_at": {"server_default": func.now()}, "updated_at": {"server_default": func.now()},
+    "version": {"server_default": "1"},
+}
+
+
+def site_columns() -> list[Column]:
+    """Return the columns of sites: the declared ones (sitefields.STORED_FIELDS), the geometry and the creator."""
+    declared = [Column(field.name, SQL_TYPES[field.sql_type or "text"](), nullable=field.nullable,
+                       **COLUMN_OPTIONS.get(field.name, {})) for field in STORED_FIELDS]
+    return declared + [Column("geom", Geometry(srid=4326, spatial_index=False), nullable=False),
+                       Column("created_by", Text), Column("created_upload_id", BigInteger, ForeignKey("uploads.id"))]
+
+
 class Site(Base):
-    """A park, project, land plot or green site: one table for the four kinds."""
+    """A park, project, land plot or green site: one table for the four kinds, its columns from the declaration."""
 
-    __tablename__ = "sites"
-
-    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    code: Mapped[str | None] = mapped_column(Text, unique=True)
-    kind: Mapped[str] = mapped_column(String(16))
-    name: Mapped[str] = mapped_column(Text)
-    name_en: Mapped[str | None] = mapped_column(Text)
-    stage: Mapped[str] = mapped_column(String(16))
-    town: Mapped[str | None] = mapped_column(Text)
-    park: Mapped[str | None] = mapped_column(Text)
-    precision: Mapped[str] = mapped_column(String(16))
-    source: Mapped[str | None] = mapped_column(Text)
-    description: Mapped[str | None] = mapped_column(Text)
-    investment_cny_100m: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
-    industry: Mapped[str | None] = mapped_column(Text)
-    area_ha: Mapped[Decimal | None] = mapped_column(Numeric(14, 4))
-    attributes: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default="{}")
-    geom: Mapped[Any] = mapped_column(Geometry(srid=4326, spatial_index=False))
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    version: Mapped[int] = mapped_column(Integer, server_default="1")
-    created_by: Mapped[str | None] = mapped_column(Text)
-    created_upload_id: Mapped[int | None] = mapped_column(ForeignKey("uploads.id"))
+    __table__ = Table("sites", Base.metadata, *site_columns())
 
 
 class StageEvent(Base):

@@ -105,7 +105,7 @@ def load_admin_areas(session: Session) -> None:
 
 def seed_database(session: Session, path: Path = SEED_FILE,
                   progress: Callable[[str], None] | None = None) -> site_writes.UpsertResult:
-    """Load reference areas and seed sites in one transaction; refuse everything on one bad record."""
+    """Load reference areas and seed sites; raise SeedError on one bad record (the caller commits or rolls back)."""
     records = read_seed_records(path)
     if progress:
         progress(f"read {len(records)} seed records from {path.name}")
@@ -113,12 +113,10 @@ def seed_database(session: Session, path: Path = SEED_FILE,
     outside = area_store.outside_county(session, [record.geometry.wkb for record in records])
     if outside:
         names = ", ".join(f"{records[i].code} ({records[i].name})" for i in outside)
-        session.rollback()
         raise SeedError(f"{path.name}: position outside Heshan for {names}; nothing loaded")
     # Parks first, so the sites inside them find their park by position.
     parks = site_writes.upsert_sites(session, [r for r in records if r.kind == "park"], actor="seed")
     others = site_writes.upsert_sites(session, [r for r in records if r.kind != "park"], actor="seed")
-    session.commit()
     result = site_writes.UpsertResult(parks.created + others.created, parks.updated + others.updated,
                                      parks.unchanged + others.unchanged, {**parks.actions, **others.actions})
     if progress:

@@ -184,6 +184,7 @@ def names(fields: tuple[SiteField, ...]) -> tuple[str, ...]:
 # The sets every layer asks for.
 COLUMN_FIELDS = fields_where(storage="column")  # the columns of sites an upload or edit writes
 STAGE_FIELDS = fields_where(storage="stage")  # a stage's date, from stage events
+STORED_FIELDS = tuple(field for field in FIELDS if field.storage in ("column", "meta"))  # the declared columns of sites
 COMPARED = names(fields_where(compared=True))  # what an upload compares and an edit records
 KEEPS_WHEN_EMPTY = names(fields_where(keeps_when_empty=True))  # empty in a row: keep the stored value
 EDITABLE = names(fields_where(editable=True))  # what the REST API accepts in properties

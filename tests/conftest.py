@@ -33,6 +33,7 @@ def engine() -> Iterator[Engine]:
     upgrade_database(engine)
     with Session(engine) as session:
         seed_database(session)
+        session.commit()
     yield engine
     engine.dispose()
 

@@ -11,36 +11,21 @@ from sqlalchemy.orm import Session
 
 from ..filters import Filter
 from .filter_sql import filter_clause
+from .site_sql import SITE_FROM, SITE_GEOJSON, labels_params, site_properties_sql, site_row_sql
 
 LOGGER = logging.getLogger(__name__)
 
 
-SITE_COLUMNS = """
-    s.id, s.code, s.kind, s.name, s.name_en, s.stage, s.town, s.park, s.precision, s.source,
-    s.description, s.investment_cny_100m, s.industry, s.area_ha, s.attributes,
-    s.created_at, s.updated_at, s.version,
-    d.signed_on, d.signed_precision, d.started_on, d.started_precision,
-    d.in_production_on, d.in_production_precision
-"""
-
-
-SITE_FROM = "sites s LEFT JOIN site_stage_dates d ON d.site_id = s.id"
-
-
-# A geometry as it is shown: polygons with counter-clockwise exteriors. ST_ForcePolygonCCW only on polygonal
-# geometries, since PostGIS 3.3.2 reverses the vertex order of LineStrings it is given. {0} is the column.
-ORIENTED_GEOMETRY = "CASE WHEN ST_Dimension({0}) = 2 THEN ST_ForcePolygonCCW({0}) ELSE {0} END"
-
-
-SITE_GEOJSON = f"ST_AsGeoJSON({ORIENTED_GEOMETRY.format('s.geom')}, 7)"
+# A site row: its stored columns, its geometry as GeoJSON text and its Feature properties per language.
+SITE_ROW = site_row_sql()
 
 
 def select_sites(session: Session, selection: Filter, limit: int | None = None,
                  offset: int = 0) -> list[dict[str, Any]]:
-    """Return the sites the filter selects, ordered by id, with geometry as GeoJSON text."""
+    """Return the sites the filter selects, ordered by id: stored columns, GeoJSON text, properties per language."""
     where, params = filter_clause(selection)
-    params.update({"limit": limit, "offset": offset})
-    sql = (f"SELECT {SITE_COLUMNS}, {SITE_GEOJSON} AS geometry FROM {SITE_FROM}"
+    params.update({"limit": limit, "offset": offset, **labels_params()})
+    sql = (f"SELECT {SITE_ROW} FROM {SITE_FROM}"
            f" WHERE {where} ORDER BY s.id LIMIT :limit OFFSET :offset")
     return [dict(row) for row in session.execute(text(sql), params).mappings()]
 
@@ -48,9 +33,10 @@ def select_sites(session: Session, selection: Filter, limit: int | None = None,
 def iter_sites(session: Session, selection: Filter, batch: int = 2000) -> Iterator[dict[str, Any]]:
     """Yield every selected site, fetched in keyset-paged batches to keep memory flat."""
     where, params = filter_clause(selection)
+    params.update(labels_params())
     last_id = 0
     while True:
-        sql = (f"SELECT {SITE_COLUMNS}, {SITE_GEOJSON} AS geometry FROM {SITE_FROM}"
+        sql = (f"SELECT {SITE_ROW} FROM {SITE_FROM}"
                f" WHERE {where} AND s.id > :after ORDER BY s.id LIMIT :batch")
         rows = session.execute(text(sql), {**params, "after": last_id, "batch": batch}).mappings().all()
         if not rows:
@@ -87,10 +73,9 @@ def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, 
 
 
 def get_site(session: Session, site_id: int) -> dict[str, Any] | None:
-    """Return one site by id, or None."""
+    """Return one site by id (a row as select_sites returns them), or None."""
     row = session.execute(text(
-        f"SELECT {SITE_COLUMNS}, {SITE_GEOJSON} AS geometry FROM {SITE_FROM} WHERE s.id = :id"),
-        {"id": site_id}).mappings().first()
+        f"SELECT {SITE_ROW} FROM {SITE_FROM} WHERE s.id = :id"), {"id": site_id, **labels_params()}).mappings().first()
     return dict(row) if row else None
 
 
@@ -133,43 +118,21 @@ def select_park_points(session: Session) -> list[dict[str, Any]]:
              "point": wkb.loads(bytes(row["point"]))} for row in rows]
 
 
-def _partial_date_sql(column: str, precision: str) -> str:
-    """Return SQL formatting a stored date to the precision it is known to."""
-    return (f"CASE {precision} WHEN 'year' THEN to_char({column}, 'YYYY') WHEN 'month' THEN to_char({column}, 'YYYY-MM')"
-            f" ELSE to_char({column}, 'YYYY-MM-DD') END")
-
-
 def stream_feature_json(session: Session, selection: Filter, labels: dict[str, Any],
                         chunk: int = 1000) -> Iterator[str]:
     """Yield the selected sites as RFC 7946 Feature JSON texts joined by commas, chunk by chunk, built in PostGIS.
 
     Each yielded text holds up to `chunk` features in id order; polygons have counter-clockwise exteriors
-    and clockwise holes, coordinates to 7 decimals. `labels` holds kind_labels, stage_labels
-    ({kind: {stage: label}}) and precision_labels.
+    and clockwise holes, coordinates to 7 decimals; the properties are those of `site_properties_sql`.
+    `labels` holds kind_labels, stage_labels ({kind: {stage: label}}) and precision_labels
+    (`site_sql.property_labels`).
     """
     where, params = filter_clause(selection)
     # One row per feature, streamed from a server-side cursor: the first chunk leaves as soon as PostGIS has
     # built its features, instead of after the whole selection was grouped into chunks.
     sql = f"""
-        SELECT json_build_object(
-            'type', 'Feature', 'id', s.id,
-            'geometry', {SITE_GEOJSON}::json,
-            'properties', json_build_object(
-                'id', s.id, 'code', s.code, 'kind', s.kind,
-                'kind_label', CAST(:labels AS jsonb) -> 'kind_labels' ->> s.kind,
-                'name', s.name, 'name_en', s.name_en, 'stage', s.stage,
-                'stage_label', CAST(:labels AS jsonb) -> 'stage_labels' -> s.kind ->> s.stage,
-                'signed_on', {_partial_date_sql('d.signed_on', 'd.signed_precision')},
-                'started_on', {_partial_date_sql('d.started_on', 'd.started_precision')},
-                'in_production_on', {_partial_date_sql('d.in_production_on', 'd.in_production_precision')},
-                'town', s.town, 'park', s.park, 'precision', s.precision,
-                'precision_label', CAST(:labels AS jsonb) -> 'precision_labels' ->> s.precision,
-                'source', s.source, 'description', s.description,
-                'investment_cny_100m', s.investment_cny_100m::float8, 'industry', s.industry,
-                'area_ha', s.area_ha::float8,
-                'created_at', to_char(s.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                'updated_at', to_char(s.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                'version', s.version))::text AS feature
+        SELECT json_build_object('type', 'Feature', 'id', s.id, 'geometry', {SITE_GEOJSON}::json,
+                                 'properties', {site_properties_sql("labels")})::text AS feature
         FROM {SITE_FROM} WHERE {where} ORDER BY s.id"""
     params["labels"] = json.dumps(labels, ensure_ascii=False)
     result = session.execute(text(sql), params, execution_options={"stream_results": True, "yield_per": chunk})
