@@ -131,6 +131,8 @@ def import_command(path: str, kind: str | None, crs: str | None, stage: str | No
         outcome = process_upload(session, UploadRequest(
             data=file.read_bytes(), filename=file.name, user=user_name, kind=kind, crs=crs, stage=stage,
             dry_run=dry_run, repair=repair, **limits_from_config(current_app.config)), progress)
+        if outcome.accepted:
+            session.commit()  # a dry run wrote only in a savepoint it rolled back
     report = outcome.report
     if as_json:
         click.echo(json.dumps({k: v for k, v in report.items() if k not in ("preview", "sites")},

@@ -9,20 +9,20 @@ from shapely.errors import ShapelyError
 from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
-from .storage import site_reads
-from .storage import site_writes
 from .dates import today_in_heshan
 from .errors import ServiceError
 from .features import site_properties
 from .ingest.bounds import GEOMETRY_TYPES, json_value_problems, shown
+from .ingest.cells import KIND_ALIASES
+from .ingest.checks import InputRecord, Options
 from .ingest.crs import WGS84
-from .ingest.table import RawTable
-from .ingest.validate import KIND_ALIASES, Options
-from .uploads import check_rows
+from .ingest.rows import check_records
+from .sitefields import EDITABLE, KEEPS_WHEN_EMPTY, READ_ONLY
+from .storage import site_reads
+from .storage import site_writes
+from .uploads import load_reference
 
 LOGGER = logging.getLogger(__name__)
-EDITABLE = ("code", "kind", "name", "name_en", "stage", "signed_on", "started_on", "in_production_on", "town",
-            "park", "precision", "source", "description", "investment_cny_100m", "industry", "area_ha")
 
 
 def feature_errors(errors: list[dict[str, Any]]) -> ServiceError:
@@ -41,8 +41,7 @@ def read_feature_body(body: Any) -> tuple[dict[str, Any], Any]:
     properties = body.get("properties") or {}
     if not isinstance(properties, dict):
         raise ServiceError("'properties' must be an object", code="invalid_body")
-    unknown = sorted(set(properties) - set(EDITABLE) - {"id", "kind_label", "stage_label", "precision_label",
-                                                         "created_at", "updated_at", "version", "attributes"})
+    unknown = sorted(set(properties) - set(EDITABLE) - set(READ_ONLY))
     if unknown:
         raise ServiceError(f"unknown properties: {', '.join(shown(name) for name in unknown[:20])}",
                            code="invalid_body")
@@ -77,10 +76,12 @@ def read_geometry(value: Any) -> Any:
 
 def save_feature(session: Session, properties: dict[str, Any], geometry: Any, actor: str, limits: dict[str, int],
                  site_id: int | None, clear: tuple[str, ...] = (), expected_version: int | None = None) -> int:
-    """Validate one site like an upload row and write it; return its id. Errors are a 422 with details."""
-    table = RawTable(format="api", columns=list(properties), rows=[properties],
-                     geometries=[geometry], crs_wkt=None, row_numbers=[1], encoding=None)
-    validation = check_rows(session, table, Options(limits=limits), WGS84)
+    """Validate one site like an upload row and write it in the session's transaction; return its id.
+
+    Errors are a ServiceError invalid_feature with details. The caller commits.
+    """
+    validation = check_records([InputRecord(row=1, values=properties, geometry=geometry)], Options(limits=limits),
+                               load_reference(session), WGS84)
     if validation.errors:
         raise feature_errors(validation.errors)
     record = validation.records[0]
@@ -88,8 +89,7 @@ def save_feature(session: Session, properties: dict[str, Any], geometry: Any, ac
     record.clear = clear
     record.expected_version = expected_version
     result = site_writes.upsert_sites(session, [record], actor=actor, default_stage_date=today_in_heshan(),
-                                     default_source=f"API: {actor}")
-    session.commit()
+                                      default_source=f"API: {actor}")
     return result.actions[1][1]
 
 
@@ -116,7 +116,7 @@ def update_feature(session: Session, current: dict[str, Any], body: Any, actor: 
         other = site_reads.site_id_for_code(session, str(code))
         if other is not None and other != current["id"]:
             raise ServiceError(f"code '{code}' belongs to site {other}", code="conflict")
-    clear = tuple(name for name, value in patch.items() if value is None and name in site_writes.OPTIONAL_FIELDS)
+    clear = tuple(name for name, value in patch.items() if value is None and name in KEEPS_WHEN_EMPTY)
     merged = {key: value for key, value in site_properties(current).items() if key in EDITABLE}
     if geometry is not None:
         merged.pop("town", None)

@@ -1,14 +1,14 @@
-"""Place sites from names (a gazetteer of parks, villages and town seats) when they have no coordinates."""
+"""Build the gazetteer that places sites without coordinates: the parks stored and the reference places file."""
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
-from shapely.geometry import Point, shape
+from shapely.geometry import shape
 from sqlalchemy.orm import Session
 
+from .ingest.places import NamedPlaces, Place
 from .storage import site_reads
 from .vocabulary import TOWNS as TOWN_NAMES
 
@@ -16,44 +16,7 @@ LOGGER = logging.getLogger(__name__)
 PLACES_FILE = Path(__file__).resolve().parent.parent / "geodata" / "heshan_places.geojson"
 
 
-@dataclass(frozen=True)
-class Place:
-    """A named position and how precisely it places a site inside it."""
-
-    name: str
-    point: Point
-    precision: str  # "approximate" for parks and villages, "town" for a town seat
-    town: str | None
-
-
-@dataclass
-class Gazetteer:
-    """Parks, villages and town seats by name."""
-
-    parks: dict[str, Place]
-    villages: dict[str, Place]
-    towns: dict[str, Place]
-
-    def find(self, park: str | None, village: str | None, town: str | None) -> Place | None:
-        """Return the most precise place the names give: park, then village, then town."""
-        for name, table in ((park, self.parks), (village, self.villages), (town, self.towns)):
-            if name:
-                place = lookup(table, name)
-                if place:
-                    return place
-        return None
-
-
-def lookup(table: dict[str, Place], name: str) -> Place | None:
-    """Return the place of a name, exactly or by a unique containment match (鹤城 → 鹤城镇)."""
-    key = name.strip()
-    if key in table:
-        return table[key]
-    candidates = [place for known, place in table.items() if key in known or known in key]
-    return candidates[0] if len(candidates) == 1 else None
-
-
-def load_gazetteer(session: Session) -> Gazetteer:
+def load_gazetteer(session: Session) -> NamedPlaces:
     """Build the gazetteer from the park sites in the database and the reference places file."""
     # A park known only to its town places the sites in it no better than that.
     park_rows = site_reads.select_park_points(session)
@@ -74,5 +37,5 @@ def load_gazetteer(session: Session) -> Gazetteer:
                 villages[props["name"]] = Place(props["name"], point, "approximate", town)
             elif props["kind"] in ("industrial_park", "logistics_hub"):
                 parks.setdefault(props["name"], Place(props["name"], point, "approximate", None))
-    return Gazetteer(parks, villages, towns)
+    return NamedPlaces(parks, villages, towns)
 

@@ -13,20 +13,23 @@ from shapely import wkb
 from shapely.geometry import mapping
 from sqlalchemy.orm import Session
 
-from .storage import areas as area_store
-from .storage import site_writes
-from .storage import uploads as upload_store
 from .dates import today_in_heshan
 from .errors import InvalidParameter, ServiceError
 from .geolocate import load_gazetteer
 from .ingest.bounds import default_limits, input_limits
-from .ingest.crs import CrsError, CrsSpec, crs_from_wkt, parse_crs
-from .ingest.landreport import LandReport, LandReportError, read_land_report
-from .ingest.readers import read_table
-from .ingest.safety import Limits, OverBudget, UnsafeFile, sniff_format
+from .ingest.cells import json_safe
+from .ingest.checks import Options, Validation
+from .ingest.crs import CrsError, CrsSpec, parse_crs
+from .ingest.landreport import LandReportError
+from .ingest.places import Reference
+from .ingest.readers import read_file
+from .ingest.safety import Limits, OverBudget, UnsafeFile
 from .ingest.table import RawTable
-from .ingest.validate import Options, Validation, json_safe, validate_table
+from .ingest.validate import validate_table
 from .records import SiteRecord
+from .storage import areas as area_store
+from .storage import site_writes
+from .storage import uploads as upload_store
 from .vocabulary import KINDS, STAGES
 
 LOGGER = logging.getLogger(__name__)
@@ -79,27 +82,10 @@ def check_budget(limits: Limits) -> None:
 
 @dataclass
 class UploadOutcome:
-    """The HTTP status and the JSON report of an upload."""
+    """Whether an upload was accepted (no row has an error) and its JSON report; the caller commits it."""
 
-    status: int
+    accepted: bool
     report: dict[str, Any]
-
-
-def land_report_table(report: LandReport, filename: str) -> RawTable:
-    """Return the plots of a land report as a table with projected polygons.
-
-    Plots are numbered 1, 2, 3… in every report, so a plot's code is the file's name and its number
-    (`项目A.txt#1`): re-uploading the same report updates its plots, another report adds its own.
-    """
-    stem = filename.rsplit("/", 1)[-1]
-    columns = ["地块号", "地块名称", "面积(公顷)", "用途", "地类编码", "图幅号"]
-    rows = [{"地块号": f"{stem}#{plot.plot_id}" if plot.plot_id else None, "地块名称": plot.name or plot.plot_id, "面积(公顷)": plot.area_ha,
-             "用途": plot.use or None, "地类编码": plot.land_class or None, "图幅号": plot.sheet or None}
-            for plot in report.plots]
-    return RawTable(format="land_report", columns=columns, rows=rows,
-                    geometries=[plot.polygon_projected for plot in report.plots], crs_wkt=None,
-                    row_numbers=[plot.line for plot in report.plots], encoding=None,
-                    warnings=[f"{key}={value}" for key, value in report.attributes.items()])
 
 
 def parse_options(request: UploadRequest) -> Options:
@@ -117,15 +103,9 @@ def parse_options(request: UploadRequest) -> Options:
 
 
 def read_upload(request: UploadRequest, options: Options) -> tuple[RawTable, CrsSpec | None]:
-    """Read the file into a table and its own CRS; raise ServiceError for unsafe or unreadable files."""
+    """Read the file into a table and its own CRS, taking its format's defaults; ServiceError when it cannot be."""
     try:
-        fmt = sniff_format(request.data, request.filename)
-        if fmt == "land_report":
-            report = read_land_report(request.data)
-            options.kind = options.kind or "land_plot"
-            options.default_stage = options.default_stage or "signed"
-            return land_report_table(report, request.filename), report.crs
-        table = read_table(request.data, request.filename, request.limits, fmt=fmt)
+        read = read_file(request.data, request.filename, request.limits)
     except OverBudget as error:
         raise ServiceError(error.message, code="upload_budget_exceeded") from None
     except UnsafeFile as error:
@@ -134,14 +114,12 @@ def read_upload(request: UploadRequest, options: Options) -> tuple[RawTable, Crs
         raise ServiceError("the land-report file has errors", code="invalid_file",
                            details=[{"row": line, "column": None, "message": message}
                                     for line, message in error.errors]) from None
-    file_crs = None
-    if table.crs_wkt and options.crs is None:
-        try:
-            file_crs = crs_from_wkt(table.crs_wkt)
-        except CrsError as error:
-            raise ServiceError(f"the file's coordinate system cannot be used ({error}); "
-                               "give it with the crs parameter", code="invalid_crs") from None
-    return table, file_crs
+    if read.crs_problem and options.crs is None:
+        raise ServiceError(f"the file's coordinate system cannot be used ({read.crs_problem}); "
+                           "give it with the crs parameter", code="invalid_crs")
+    options.kind = options.kind or read.defaults.kind
+    options.default_stage = options.default_stage or read.defaults.stage
+    return read.table, read.crs
 
 
 def raw_rows_of(table: RawTable) -> list[dict[str, Any]]:
@@ -177,14 +155,47 @@ def upsert_and_roll_back(session: Session, records: list[SiteRecord], user: str 
         savepoint.rollback()
 
 
-def check_rows(session: Session, table: RawTable, options: Options, file_crs: CrsSpec | None) -> Validation:
-    """Check a table's rows against the gazetteer and the county boundary stored in the database."""
+def load_reference(session: Session) -> Reference:
+    """Return what rows are checked against: the gazetteer and the county boundary stored in the database."""
     county = area_store.county_geometry_wkb(session)
-    return validate_table(table, options, load_gazetteer(session), wkb.loads(county) if county else None, file_crs)
+    return Reference(load_gazetteer(session), wkb.loads(county) if county else None)
+
+
+def report_of(request: UploadRequest, table: RawTable, validation: Validation) -> dict[str, Any]:
+    """Return the report of a checked upload, before anything is written."""
+    return {
+        "created": 0, "updated": 0, "unchanged": 0, "errors": validation.errors, "notes": validation.notes,
+        "upload_id": None, "dry_run": request.dry_run, "format": table.format, "encoding": table.encoding,
+        "crs": validation.crs_used, "rows": len(table.rows), "valid_rows": len(validation.records),
+        "unknown_columns": validation.unknown_columns, "warnings": table.warnings,
+        "sha256": hashlib.sha256(request.data).hexdigest(),
+    }
+
+
+def write_upload(session: Session, request: UploadRequest, table: RawTable, validation: Validation,
+                 report: dict[str, Any]) -> None:
+    """Record the upload and write its sites in the session's transaction, filling in the report's counts."""
+    upload_id = upload_store.insert_upload(
+        session, user_name=request.user, filename=request.filename, sha256=report["sha256"],
+        file_format=table.format, crs_given=request.crs, crs_used=validation.crs_used, kind_given=request.kind,
+        encoding=table.encoding, raw_rows=raw_rows_of(table), content=request.data)
+    result = site_writes.upsert_sites(session, validation.records, actor=request.user, upload_id=upload_id,
+                                      default_stage_date=today_in_heshan(),
+                                      default_source=f"上传 upload #{upload_id}: {request.filename}")
+    report.update(created=result.created, updated=result.updated, unchanged=result.unchanged, upload_id=upload_id)
+    report["sites"] = [{"row": row, "action": action, "id": site_id}
+                       for row, (action, site_id) in sorted(result.actions.items())][:PREVIEW_LIMIT]
+    upload_store.finish_upload(session, upload_id, result.created, result.updated, result.unchanged,
+                               {key: value for key, value in report.items() if key != "sites"}, validation.crs_used)
+    LOGGER.info("upload %s by %s: %s created, %s updated, %s unchanged", upload_id, request.user,
+                result.created, result.updated, result.unchanged)
 
 
 def process_upload(session: Session, request: UploadRequest, progress: Progress | None = None) -> UploadOutcome:
-    """Validate an upload and, unless it has errors or is a dry run, write it in one transaction."""
+    """Validate an upload and, unless it has errors or is a dry run, write it in the session's transaction.
+
+    The caller commits an accepted upload; a dry run writes only in a savepoint it rolls back.
+    """
     tick = progress or (lambda step, done, total: None)
     check_filename(request.filename)
     request = dataclasses.replace(request, limits=with_deadline(request.limits))
@@ -194,39 +205,19 @@ def process_upload(session: Session, request: UploadRequest, progress: Progress 
     table, file_crs = read_upload(request, options)
     check_budget(request.limits)
     tick("validate", 1, 3)
-    validation = check_rows(session, table, options, file_crs)
+    validation = validate_table(table, options, load_reference(session), file_crs)
     check_budget(request.limits)
-    sha256 = hashlib.sha256(request.data).hexdigest()
-    report: dict[str, Any] = {
-        "created": 0, "updated": 0, "unchanged": 0, "errors": validation.errors, "notes": validation.notes,
-        "upload_id": None, "dry_run": request.dry_run, "format": table.format, "encoding": table.encoding,
-        "crs": validation.crs_used, "rows": len(table.rows), "valid_rows": len(validation.records),
-        "unknown_columns": validation.unknown_columns, "warnings": table.warnings, "sha256": sha256,
-    }
+    report = report_of(request, table, validation)
     if validation.errors:
         report["preview"] = preview_of(validation) if request.dry_run else None
-        return UploadOutcome(422, report)
+        return UploadOutcome(False, report)
     if request.dry_run:
         result = upsert_and_roll_back(session, validation.records, request.user)
         report.update(created=result.created, updated=result.updated, unchanged=result.unchanged)
         report["preview"] = preview_of(validation)
-        return UploadOutcome(200, report)
+        return UploadOutcome(True, report)
     tick("write", 2, 3)
     check_budget(request.limits)
-    upload_id = upload_store.insert_upload(
-        session, user_name=request.user, filename=request.filename, sha256=sha256, file_format=table.format,
-        crs_given=request.crs, crs_used=validation.crs_used, kind_given=request.kind, encoding=table.encoding,
-        raw_rows=raw_rows_of(table), content=request.data)
-    result = site_writes.upsert_sites(session, validation.records, actor=request.user, upload_id=upload_id,
-                                     default_stage_date=today_in_heshan(),
-                                     default_source=f"上传 upload #{upload_id}: {request.filename}")
-    report.update(created=result.created, updated=result.updated, unchanged=result.unchanged, upload_id=upload_id)
-    report["sites"] = [{"row": row, "action": action, "id": site_id}
-                       for row, (action, site_id) in sorted(result.actions.items())][:PREVIEW_LIMIT]
-    upload_store.finish_upload(session, upload_id, result.created, result.updated, result.unchanged,
-                             {key: value for key, value in report.items() if key != "sites"}, validation.crs_used)
-    session.commit()
+    write_upload(session, request, table, validation, report)
     tick("done", 3, 3)
-    LOGGER.info("upload %s by %s: %s created, %s updated, %s unchanged", upload_id, request.user,
-                result.created, result.updated, result.unchanged)
-    return UploadOutcome(200, report)
+    return UploadOutcome(True, report)

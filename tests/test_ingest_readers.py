@@ -18,7 +18,8 @@ from heshan_map.ingest.gis import verified_info
 from heshan_map.ingest.readers import NotATable, read_table
 from heshan_map.ingest.table import RawTable
 from heshan_map.ingest.safety import (Limits, UnsafeFile, check_zip, copy_member, extract_zip_safely,
-                                      refuse_xml_doctype, sniff_format)
+                                      refuse_xml_doctype)
+from heshan_map.ingest.sniff import sniff_format
 
 LOGGER = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 from ..config import limit_settings
+from .columns import UPLOAD_FIELDS
 
 LOGGER = logging.getLogger(__name__)
 
@@ -45,22 +46,10 @@ class FieldBound:
     unit: tuple[str, str] = ("", "")  # Chinese, English
 
 
-NAME = FieldBound("text", "MAX_NAME_CHARS")
-TEXT = FieldBound("text", "MAX_TEXT_CHARS")
-DATE = FieldBound("date", "MAX_CODE_CHARS")
-COORDINATE = FieldBound("number", "MAX_CODE_CHARS")  # ranges checked with the position and its CRS
-# Every field a site row may have (columns.FIELD_ALIASES), for uploads and the REST API. The ranges leave room
-# for any real site (Heshan covers about 108,300 ha) and stay far inside the numeric(14,4) columns.
+# Every field a site row may have (columns.UPLOAD_FIELDS), for uploads and the REST API, from the declaration. The
+# ranges leave room for any real site (Heshan covers about 108,300 ha) and stay far inside the numeric(14,4) columns.
 FIELD_BOUNDS: dict[str, FieldBound] = {
-    "name": NAME, "name_en": NAME, "kind": NAME, "stage": NAME, "town": NAME, "park": NAME, "village": NAME,
-    "precision": NAME, "code": FieldBound("text", "MAX_CODE_CHARS"),
-    "description": TEXT, "source": TEXT, "industry": TEXT,
-    "signed_on": DATE, "started_on": DATE, "in_production_on": DATE,
-    "investment_cny_100m": FieldBound("number", "MAX_CODE_CHARS", 0, 100_000, ("亿元", "100m CNY")),
-    "area_ha": FieldBound("number", "MAX_CODE_CHARS", 0, 200_000, ("公顷", "ha")),
-    "lon": COORDINATE, "lat": COORDINATE, "x": COORDINATE, "y": COORDINATE,
-    "wkt": FieldBound("geometry"),
-}
+    field.name: FieldBound(field.type, field.cap, field.low, field.high, field.unit_label) for field in UPLOAD_FIELDS}
 JSON_TYPES = {"text": ("文本", "a string"), "number": ("数字", "a number"), "date": ("日期文本", "a date string")}
 
 
@@ -106,13 +95,6 @@ def length_problem(text: str, cap: str, limits: Mapping[str, int]) -> str | None
     if len(text) <= most:
         return None
     return (f"超过 {most} 个字符的上限（{cap}） / {len(text)} characters, over the cap {cap} = {most}")
-
-
-def cell_checks(headers: Mapping[str, str], attribute_headers: list[str]) -> list[tuple[str, str, str, str | None]]:
-    """Return (header, column to report, label, cap) of every cell a row check reads; made once per table."""
-    checks = [(header, header, name, FIELD_BOUNDS[name].cap if name in FIELD_BOUNDS else None)
-              for name, header in headers.items()]
-    return checks + [(header, shown(header), shown(header), ATTRIBUTE_CAP) for header in attribute_headers]
 
 
 def check_row_cells(row: Mapping[str, object], checks: list[tuple[str, str, str, str | None]],

@@ -5,47 +5,16 @@ import logging
 import re
 from dataclasses import dataclass
 
+from ..sitefields import BY_NAME, EXPORTED, FIELDS, INPUT_FIELDS, READ_ONLY
+
 LOGGER = logging.getLogger(__name__)
 
+# The fields an upload row may have: the site's fields that have header aliases, and the input-only ones.
+UPLOAD_FIELDS = tuple(field for field in FIELDS + INPUT_FIELDS if field.aliases)
 # Field -> the header names that mean it (compared after normalise_header).
-FIELD_ALIASES: dict[str, tuple[str, ...]] = {
-    "name": ("name", "名称", "项目名称", "地块名称", "站点名称", "示范点名称", "园区名称"),
-    "name_en": ("name_en", "英文名称", "english_name"),
-    "lon": ("lon", "lng", "long", "longitude", "经度", "x_lon"),
-    "lat": ("lat", "latitude", "纬度", "y_lat"),
-    "x": ("x", "x坐标", "横坐标"),
-    "y": ("y", "y坐标", "纵坐标"),
-    "stage": ("stage", "状态", "阶段", "项目状态", "进度", "建设状态"),
-    "code": ("code", "代码", "项目代码", "编号", "项目编号", "地块编号", "地块号"),
-    "town": ("town", "镇街", "镇", "所在镇街", "镇（街）", "所属镇街"),
-    "park": ("park", "园区", "所在园区", "所属园区"),
-    "village": ("village", "村", "村名", "所在村", "村（社区）"),
-    "kind": ("kind", "类型", "类别"),
-    "investment_cny_100m": ("investment_cny_100m", "investment", "投资额", "总投资", "计划总投资", "投资"),
-    "industry": ("industry", "产业", "行业", "产业类别", "所属行业"),
-    "area_ha": ("area_ha", "area", "面积", "用地面积", "占地面积"),
-    "signed_on": ("signed_on", "签约日期", "签约时间", "立项日期", "规划日期", "获批日期"),
-    "started_on": ("started_on", "动工日期", "开工日期", "动工时间", "开工时间"),
-    "in_production_on": ("in_production_on", "投产日期", "投产时间", "竣工日期", "建成日期", "完成日期"),
-    "description": ("description", "描述", "备注", "说明", "简介", "建设内容"),
-    "source": ("source", "来源", "数据来源"),
-    "precision": ("precision", "位置精度", "精度"),
-    "wkt": ("wkt", "geometry_wkt", "几何", "图形wkt"),
-}
-# Columns this service's own CSV/XLSX export adds that are read-only: an export can be edited and
-# uploaded again, and these are neither fields nor attributes.
-EXPORT_ONLY_HEADERS = frozenset({
-    "id", "要素id", "kind_label", "stage_label", "precision_label", "类型代码", "阶段代码", "位置精度代码",
-    "updated_at", "更新时间", "created_at", "version",
-})
-
+FIELD_ALIASES: dict[str, tuple[str, ...]] = {field.name: (field.name, *field.aliases) for field in UPLOAD_FIELDS}
 # Units written in brackets after a header, as multipliers to the field's unit (亿元, hectares).
-UNIT_FACTORS: dict[str, dict[str, float]] = {
-    "investment_cny_100m": {"亿元": 1.0, "亿": 1.0, "万元": 1e-4, "万": 1e-4, "元": 1e-8,
-                            "100m_cny": 1.0, "cny_100m": 1.0},
-    "area_ha": {"公顷": 1.0, "ha": 1.0, "hm2": 1.0, "hm²": 1.0, "亩": 1 / 15, "mu": 1 / 15,
-                "平方米": 1e-4, "m2": 1e-4, "m²": 1e-4, "平方公里": 100.0, "km2": 100.0, "km²": 100.0},
-}
+UNIT_FACTORS: dict[str, dict[str, float]] = {field.name: dict(field.units) for field in UPLOAD_FIELDS if field.units}
 
 _BRACKETS = re.compile(r"^(?P<name>.*?)\s*[(\[（【](?P<unit>[^)\]）】]*)[)\]）】]\s*$")
 _ALIAS_INDEX = {alias.lower(): field for field, aliases in FIELD_ALIASES.items() for alias in aliases}
@@ -83,6 +52,22 @@ def match_header(header: object) -> ColumnMatch | None:
             LOGGER.info("header %r: unknown unit %r", header, unit)
             return None
     return None
+
+
+def export_only_headers() -> frozenset[str]:
+    """Return the normalised headers of the read-only columns this service's own CSV/XLSX export adds.
+
+    An export can be edited and uploaded again: the names of the fields the service keeps itself (id, the
+    labels, timestamps, version) and the Chinese export headers that name no field (类型代码, 要素ID …) are
+    neither fields nor attributes. A Chinese header naming a field (类型, the kind's label) is read as it.
+    """
+    kept = {normalise_header(name) for name in READ_ONLY if BY_NAME[name].storage in ("meta", "label")}
+    zh_headers = {normalise_header(field.header_zh) for field in EXPORTED
+                  if field.header_zh and match_header(field.header_zh) is None}
+    return frozenset(kept | zh_headers)
+
+
+EXPORT_ONLY_HEADERS = export_only_headers()
 
 
 def match_columns(headers: list[str]) -> tuple[dict[str, ColumnMatch], list[str], list[str]]:

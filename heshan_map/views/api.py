@@ -61,6 +61,7 @@ def create_feature() -> Response:
     """Create a site from a GeoJSON Feature (editor)."""
     site_id = editing.create_feature(get_session(), json_body(), auth.current_user()["name"],
                                      input_limits(current_app.config))
+    get_session().commit()
     response = feature_response(site_id, 201)
     response.headers["Location"] = url_for("api.get_feature", site_id=site_id)
     return response
@@ -77,6 +78,7 @@ def update_feature(site_id: int) -> Response:
         raise ServiceError("the feature changed since you read it; GET it again", code="precondition_failed")
     editing.update_feature(get_session(), row, json_body(), auth.current_user()["name"],
                            input_limits(current_app.config))
+    get_session().commit()
     return feature_response(site_id)
 
 

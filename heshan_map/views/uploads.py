@@ -35,14 +35,18 @@ def create_upload() -> tuple[Response, int]:
     if upload is None or not upload.filename:
         raise InvalidParameter("file", "send the file as multipart/form-data field 'file'")
     user = auth.current_user()
-    outcome = uploads.process_upload(get_session(), uploads.UploadRequest(
+    session = get_session()
+    outcome = uploads.process_upload(session, uploads.UploadRequest(
         data=upload.read(), filename=upload.filename, user=user["name"],
         kind=(request.form.get("kind") or request.args.get("kind") or None),
         crs=(request.form.get("crs") or request.args.get("crs") or None),
         stage=(request.form.get("stage") or request.args.get("stage") or None),
         dry_run=parse_flag("dry_run"), repair=parse_flag("repair"),
         **uploads.limits_from_config(current_app.config)))
-    return jsonify(outcome.report), outcome.status
+    if not outcome.accepted:
+        return jsonify(outcome.report), 422
+    session.commit()  # a dry run wrote only in a savepoint it rolled back: nothing to commit
+    return jsonify(outcome.report), 200
 
 
 @bp.get("/api/uploads/<int:upload_id>")
