@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from shapely.geometry.base import BaseGeometry
 
@@ -22,6 +22,7 @@ from .positions import PENDING_POSITION, check_inside_county, convert_lonlat, po
 LOGGER = logging.getLogger(__name__)
 STORED_NUMBERS = tuple(name for name in NUMBER_FIELDS if name in VALUE_FIELDS)  # numbers a site keeps
 LonLat = tuple[float, float]
+Value = TypeVar("Value")
 # What a position step found: lon/lat still to convert, or a WGS84 geometry; its precision; placed by name.
 Located = tuple[LonLat | None, BaseGeometry | None, str, bool]
 
@@ -105,7 +106,7 @@ class RowChecker:
         return site, lonlat
 
     @staticmethod
-    def read_or_note(read: Any, problems: list[RowError]) -> Any:
+    def read_or_note(read: Callable[[], Value], problems: list[RowError]) -> Value | None:
         """Return what a cell reader returns, or None after adding its error to the problems."""
         try:
             return read()
