@@ -5,7 +5,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from ..sitefields import BY_NAME, EXPORTED, FIELDS, INPUT_FIELDS, READ_ONLY
+from ..sitefields import FIELDS, INPUT_FIELDS, export_only_headers
 
 LOGGER = logging.getLogger(__name__)
 
@@ -54,19 +54,8 @@ def match_header(header: object) -> ColumnMatch | None:
     return None
 
 
-def export_only_headers() -> frozenset[str]:
-    """Return the normalised headers of the read-only columns this service's own CSV/XLSX export adds.
-
-    An export can be edited and uploaded again: the names of the fields the service keeps itself (id, the
-    labels, timestamps, version) and the Chinese export headers that name no field (类型代码, 要素ID …) are
-    neither fields nor attributes. A Chinese header naming a field (类型, the kind's label) is read as it.
-    """
-    kept = {normalise_header(name) for name in READ_ONLY if BY_NAME[name].storage in ("meta", "label")}
-    zh_headers = {normalise_header(field.header_zh) for field in EXPORTED
-                  if field.header_zh and match_header(field.header_zh) is None}
-    return frozenset(kept | zh_headers)
-
-
+# The read-only columns this service's own CSV/XLSX export adds (类型代码, 要素ID, kind_label …), normalised: an
+# export can be edited and uploaded again, and these are neither fields nor attributes.
 EXPORT_ONLY_HEADERS = export_only_headers()
 
 
