@@ -199,3 +199,6 @@ def row_labels(lang: str, fields: tuple[SiteField, ...] = POPUP) -> list[dict[st
     """Return the popup (or site-page) rows, each a field name, its label and the stage it dates, in a language."""
     return [{"field": field.name, "label": field.label_zh if lang == "zh" else field.label_en,
              "stage": field.stage or ""} for field in fields]
+
+# Site-page rows left out when a site has no value; every other shown row then reads "—".
+PAGE_ROWS_ONLY_WHEN_SET = ("investment_cny_100m", "area_ha", "industry")
