@@ -2,11 +2,21 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 
 LOGGER = logging.getLogger(__name__)
+PACKAGE_DIR = Path(__file__).resolve().parent
+# An installed package holds the templates itself (the wheel maps the top-level templates/ into it);
+# a source checkout keeps them beside the package.
+TEMPLATE_FOLDERS = (PACKAGE_DIR / "templates", PACKAGE_DIR.parent / "templates")
+
+
+def template_folder() -> Path:
+    """Return the package's templates folder when installed, else the project's top-level one."""
+    return next((folder for folder in TEMPLATE_FOLDERS if folder.is_dir()), TEMPLATE_FOLDERS[-1])
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -16,7 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .config import load_config
     from .views import api, export, health, login, ogc, openapi, pages, uploads
 
-    app = Flask(__name__)
+    app = Flask(__name__, template_folder=str(template_folder()))
     app.config.update(load_config())
     if test_config:
         app.config.update(test_config)

@@ -1,4 +1,4 @@
-"""User-interface strings, Chinese first, English with lang=en."""
+"""User-interface strings, Chinese first, English with lang=en (field labels are in sitefields)."""
 from __future__ import annotations
 
 UI: dict[str, dict[str, str]] = {
@@ -28,14 +28,6 @@ UI: dict[str, dict[str, str]] = {
         "history": "变更历史",
         "boundary": "鹤山市界",
         "towns": "镇街范围（近似）",
-        "signed_on": "签约/立项日期",
-        "started_on": "动工日期",
-        "in_production_on": "投产/完成日期",
-        "investment": "投资额（亿元）",
-        "area": "面积（公顷）",
-        "precision": "位置精度",
-        "source": "来源",
-        "industry": "产业",
         "upload": "上传",
         "menu": "筛选与图例",
         "basemap_osm": "OpenStreetMap 底图",
@@ -48,7 +40,6 @@ UI: dict[str, dict[str, str]] = {
         "edit_create": "创建",
         "edit_update": "修改",
         "date_unknown": "日期不详",
-        "code": "代码",
         "json": "GeoJSON",
         "login": "编辑人员登录",
         "user_name": "用户名",
@@ -105,14 +96,6 @@ UI: dict[str, dict[str, str]] = {
         "history": "History",
         "boundary": "Heshan boundary",
         "towns": "Towns (approximate)",
-        "signed_on": "Signed / approved",
-        "started_on": "Started",
-        "in_production_on": "In production / completed",
-        "investment": "Investment (100M CNY)",
-        "area": "Area (ha)",
-        "precision": "Position precision",
-        "source": "Source",
-        "industry": "Industry",
         "upload": "Upload",
         "menu": "Filters & legend",
         "basemap_osm": "OpenStreetMap",
@@ -125,7 +108,6 @@ UI: dict[str, dict[str, str]] = {
         "edit_create": "Created",
         "edit_update": "Edited",
         "date_unknown": "date unknown",
-        "code": "Code",
         "json": "GeoJSON",
         "login": "Editor login",
         "user_name": "User name",

@@ -1,29 +1,57 @@
-"""Build the folium map of a filter: basemaps, and a client layer that loads sites from the API."""
+"""Declare the folium map of a filter: basemaps, area and site layers per kind and stage, clusters, control, legend.
+
+The page script (static/map.js with static/sitelayers.js) only fills the declared layers with the API's data:
+`layer_names` tells it the JavaScript name folium gave each layer.
+"""
 from __future__ import annotations
 
 import logging
+import json
+from dataclasses import dataclass, field
 from typing import Any
 
 import folium
 from branca.element import MacroElement
+from folium.plugins import FeatureGroupSubGroup, MarkerCluster
+from folium.utilities import JsCode
 from jinja2 import Template
+from markupsafe import Markup, escape
 
 from .i18n import UI
-from .vocabulary import HESHAN_BOUNDS, HESHAN_CENTRE
 from .security import add_nonce, csp_nonce
+from .vocabulary import HESHAN_BOUNDS, HESHAN_CENTRE, KIND_LABELS, KINDS, STAGE_COLOURS, STAGE_LABELS, STAGES
 
 LOGGER = logging.getLogger(__name__)
 TIANDITU_URL = "https://t{s}.tianditu.gov.cn/DataServer?T=%s_w&x={x}&y={y}&l={z}&tk=%s"
+VENDOR = "/static/vendor"
+AREA_LEVELS = ("county", "town")  # the reference layers, outline first
+# Below this window width the layer control starts folded into its button, as on phones.
+CONTROL_COLLAPSED = JsCode("window.innerWidth < 700")
+# Clusters are neutral grey with a ring in their stage's colour (sitelayers.js draws it).
+CLUSTER_ICON = "function (cluster) {{ return window.heshanSiteLayers.clusterIcon(cluster, {colour}); }}"
+CLUSTER_OPTIONS = {"maxClusterRadius": 40, "showCoverageOnHover": False, "disableClusteringAtZoom": 15}
 
 
 class OfflineMap(folium.Map):
     """A folium Map whose scripts and styles are served by this service, never a CDN."""
 
-    default_js = [("leaflet", "/static/vendor/leaflet/leaflet.js"),
-                  ("markercluster", "/static/vendor/markercluster/leaflet.markercluster.js")]
-    default_css = [("leaflet_css", "/static/vendor/leaflet/leaflet.css"),
-                   ("markercluster_css", "/static/vendor/markercluster/MarkerCluster.css"),
-                   ("markercluster_default_css", "/static/vendor/markercluster/MarkerCluster.Default.css")]
+    default_js = [("leaflet", f"{VENDOR}/leaflet/leaflet.js")]
+    default_css = [("leaflet_css", f"{VENDOR}/leaflet/leaflet.css")]
+
+
+class OfflineMarkerCluster(MarkerCluster):
+    """folium's MarkerCluster on the vendored Leaflet.markercluster."""
+
+    default_js = [("markercluster", f"{VENDOR}/markercluster/leaflet.markercluster.js")]
+    default_css = [("markercluster_css", f"{VENDOR}/markercluster/MarkerCluster.css"),
+                   ("markercluster_default_css", f"{VENDOR}/markercluster/MarkerCluster.Default.css")]
+
+
+class OfflineSubGroup(FeatureGroupSubGroup):
+    """folium's FeatureGroupSubGroup on the vendored Leaflet.FeatureGroup.SubGroup."""
+
+    default_js = [("featuregroup_subgroup",
+                   f"{VENDOR}/featuregroup-subgroup/leaflet.featuregroup.subgroup.js")]
 
 
 class MapName(MacroElement):
@@ -36,36 +64,144 @@ class MapName(MacroElement):
     """)
 
 
+class Legend(MacroElement):
+    """The legend: each stage's colour with its label per kind, and the three precision styles."""
+
+    _template = Template("""
+        {% macro html(this, kwargs) %}
+        <section id="legend">
+          <h2>{{ this.title|e }}</h2>
+          <ul>
+            {% for colour, labels in this.stages -%}
+            <li><span class="swatch" style="background: {{ colour|e }}"></span>{{ labels|join(' / ')|e }}</li>
+            {%- endfor %}
+            <li><span class="swatch solid"></span><span class="swatch hollow"></span><span class="swatch dotted"></span>
+              {{- this.precision_note|e }}</li>
+          </ul>
+        </section>
+        {% endmacro %}
+    """)
+    # The kinds in the order the legend names each stage's labels.
+    LABEL_ORDER = ("project", "land_plot", "green_site", "park")
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.title = UI[lang]["legend"]
+        self.precision_note = UI[lang]["precision_note"]
+        self.stages = [(STAGE_COLOURS[stage], [STAGE_LABELS[lang][kind][stage] for kind in self.LABEL_ORDER])
+                       for stage in STAGES]
+
+
+@dataclass
+class SiteLayerNames:
+    """The JavaScript names of one kind and stage's layers: the control's sub-group, its cluster and shapes."""
+
+    key: str
+    kind: str
+    stage: str
+    group: str
+    points: str
+    shapes: str
+
+
+@dataclass
+class LayerNames:
+    """The JavaScript names folium gave the declared layers, for the page script to fill."""
+
+    areas: dict[str, str] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    sites: list[SiteLayerNames] = field(default_factory=list)
+
+    def as_config(self) -> dict[str, Any]:
+        """Return the names as the page config carries them, as lists (JSON would sort a mapping's keys)."""
+        return {"areas": [{"level": level, "name": name} for level, name in self.areas.items()],
+                "kinds": [{"kind": kind, "name": name} for kind, name in self.kinds.items()],
+                "sites": [vars(site) for site in self.sites]}
+
+
 def add_basemaps(fmap: folium.Map, config: dict[str, Any], lang: str) -> None:
     """Add OpenStreetMap, and Tianditu when a key is configured (never offset Amap/Baidu tiles)."""
-    folium.TileLayer(tiles=config["TILE_URL"], attr=config["TILE_ATTRIBUTION"], name=UI[lang]["basemap_osm"],
-                     max_zoom=19, overlay=False, control=True).add_to(fmap)
+    # With Tianditu the two are the control's base layers, Tianditu shown; alone, OpenStreetMap is no choice.
     key = config.get("TIANDITU_KEY")
+    folium.TileLayer(tiles=config["TILE_URL"], attr=config["TILE_ATTRIBUTION"], name=UI[lang]["basemap_osm"],
+                     max_zoom=19, overlay=False, control=bool(key), show=not key).add_to(fmap)
     if key:
         folium.TileLayer(tiles=TIANDITU_URL % ("vec", key), attr="&copy; 天地图 Tianditu",
                          name=UI[lang]["basemap_tianditu"], subdomains="01234567", max_zoom=18,
                          overlay=False, control=True).add_to(fmap)
 
 
-def build_map(lang: str, config: dict[str, Any],
-              bounds: tuple[float, float, float, float] | None = None) -> folium.Map:
-    """Return the map, fitted to the filter's box or to Heshan; the page fetches the sites from the API."""
+def layer_key(kind: str, stage: str) -> str:
+    """Return the key of a kind and stage's layer, as the off= parameter and the control's labels name it."""
+    return f"{kind}/{stage}"
+
+
+def layer_label(lang: str, kind: str, stage: str, count: int) -> str:
+    """Return a layer-control label: the stage's swatch, kind and stage, and the count (markup, text escaped)."""
+    text = f"{KIND_LABELS[lang][kind]} · {STAGE_LABELS[lang][kind][stage]} ({count})"
+    return str(Markup('<span data-layer="{}"><span class="swatch" style="background: {}"></span>'
+                      '<span>{}</span></span>').format(layer_key(kind, stage), STAGE_COLOURS[stage], text))
+
+
+def add_area_layers(fmap: folium.Map, lang: str, names: LayerNames) -> None:
+    """Declare the county outline and the town outlines, each an overlay the script fills from /api/areas."""
+    for level, label in zip(AREA_LEVELS, (UI[lang]["boundary"], UI[lang]["towns"])):
+        group = folium.FeatureGroup(name=str(escape(label)), overlay=True, control=True, show=True)
+        group.add_to(fmap)
+        names.areas[level] = group.get_name()
+
+
+def add_site_layers(fmap: folium.Map, lang: str, counts: dict[str, dict[str, int]], hidden: set[str],
+                    names: LayerNames) -> None:
+    """Declare a group per kind and a sub-group per stage holding a group for shapes and a cluster for points."""
+    # A stage's sub-group is in the layer control when the filter selects any of its sites; one named in
+    # `hidden` (the off= parameter) starts switched off.
+    for kind in KINDS:
+        kind_group = folium.FeatureGroup(name=KIND_LABELS[lang][kind], control=False, show=True).add_to(fmap)
+        names.kinds[kind] = kind_group.get_name()
+        for stage in STAGES:
+            count = counts.get(kind, {}).get(stage, 0)
+            key = layer_key(kind, stage)
+            sub_group = OfflineSubGroup(kind_group, name=layer_label(lang, kind, stage, count),
+                                        control=count > 0, show=key not in hidden).add_to(fmap)
+            # Shapes first, so that points draw over them.
+            shapes = folium.FeatureGroup(control=False).add_to(sub_group)
+            icon = CLUSTER_ICON.format(colour=json.dumps(STAGE_COLOURS[stage]))
+            points = OfflineMarkerCluster(control=False, options=CLUSTER_OPTIONS, icon_create_function=icon)
+            points.add_to(sub_group)
+            names.sites.append(SiteLayerNames(key=key, kind=kind, stage=stage, group=sub_group.get_name(),
+                                              points=points.get_name(), shapes=shapes.get_name()))
+
+
+def build_map(lang: str, config: dict[str, Any], bounds: tuple[float, float, float, float] | None = None,
+              counts: dict[str, dict[str, int]] | None = None,
+              hidden: set[str] | None = None) -> tuple[folium.Map, LayerNames]:
+    """Return the map, fitted to the filter's box or to Heshan, and the names of the layers it declares."""
     fmap = OfflineMap(location=[HESHAN_CENTRE[1], HESHAN_CENTRE[0]], zoom_start=11, tiles=None, control_scale=True,
                       prefer_canvas=True)
     add_basemaps(fmap, config, lang)
+    names = LayerNames()
+    add_area_layers(fmap, lang, names)
+    add_site_layers(fmap, lang, counts or {}, hidden or set(), names)
+    folium.LayerControl(collapsed=CONTROL_COLLAPSED).add_to(fmap)
     if bounds:
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
     else:
         west, south, east, north = HESHAN_BOUNDS
         fmap.fit_bounds([[south, west], [north, east]])
     fmap.add_child(MapName())
-    return fmap
+    fmap.add_child(Legend(lang), name="legend")
+    return fmap, names
 
 
 def render_map_parts(fmap: folium.Map, nonce: str | None = None) -> dict[str, str]:
-    """Render the map into the header, body and script parts a page template places, nonces on inline scripts."""
+    """Render the map into the header, body, legend and script parts a page template places."""
+    # The legend is a child of the map but the page shows it in the side panel, so it is a part of its own.
     root = fmap.get_root()
     root.render()
+    legend = fmap._children.get("legend")
+    legend_html = root.html._children.pop(legend.get_name()).render() if legend is not None else ""
     # folium's header holds inline scripts of its own; the template puts the nonce on the script part.
     header = add_nonce(root.header.render(), nonce or csp_nonce())
-    return {"header": header, "html": root.html.render(), "script": root.script.render()}
+    return {"header": header, "html": root.html.render(), "legend": legend_html, "script": root.script.render()}

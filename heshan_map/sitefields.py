@@ -224,3 +224,5 @@ def export_only_headers() -> frozenset[str]:
     candidates = {field.name for field in EXPORTED + fields_where(storage="meta")}
     candidates |= {field.header_zh for field in EXPORTED if field.header_zh}
     return frozenset(header.lower() for header in candidates if _header_stem(header) not in readable)
+# Site-page rows left out when a site has no value; every other shown row then reads "—".
+PAGE_ROWS_ONLY_WHEN_SET = ("investment_cny_100m", "area_ha", "industry")

@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
-# Refresh the vendored Leaflet files from the npm registry (run by hand; the service never downloads).
+# Refresh the vendored Leaflet files (Leaflet, MarkerCluster, FeatureGroup.SubGroup) from the npm registry (run by hand; the service never downloads).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-npm pack --silent leaflet@1.9.4 leaflet.markercluster@1.5.3 >/dev/null
-mkdir leaflet cluster
+npm pack --silent leaflet@1.9.4 leaflet.markercluster@1.5.3 leaflet.featuregroup.subgroup@1.0.2 >/dev/null
+mkdir leaflet cluster subgroup
 tar xzf leaflet-1.9.4.tgz -C leaflet --strip-components=1
 tar xzf leaflet.markercluster-1.5.3.tgz -C cluster --strip-components=1
+tar xzf leaflet.featuregroup.subgroup-1.0.2.tgz -C subgroup --strip-components=1
 dest="$here/heshan_map/static/vendor"
-mkdir -p "$dest/leaflet" "$dest/markercluster"
+mkdir -p "$dest/leaflet" "$dest/markercluster" "$dest/featuregroup-subgroup"
 cp -r leaflet/dist/leaflet.js leaflet/dist/leaflet.css leaflet/dist/images leaflet/LICENSE "$dest/leaflet/"
 cp cluster/dist/leaflet.markercluster.js cluster/dist/MarkerCluster.css cluster/dist/MarkerCluster.Default.css \
    cluster/MIT-LICENCE.txt "$dest/markercluster/"
+cp subgroup/dist/leaflet.featuregroup.subgroup.js subgroup/LICENSE "$dest/featuregroup-subgroup/"
 echo "vendored into $dest"

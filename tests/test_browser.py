@@ -11,6 +11,7 @@ from playwright.sync_api import Browser, Page
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from heshan_map import sitefields
 from tests.pagewatch import PageWatch, wait_until
 
 
@@ -169,4 +170,25 @@ def test_map_draws_under_the_policy(browser: Browser, live_server: str, tmp_path
     assert page.locator(".leaflet-control-layers").count() == 1
     page.screenshot(path=str(tmp_path / "map-under-csp.png"))
     assert watch.csp_violations() == [] and watch.errors == []
+    page.context.close()
+
+
+def test_popup_rows_follow_the_declaration(browser: Browser, live_server: str) -> None:
+    page, watch = open_map(browser, live_server, "?lang=en&kind=project")
+    props = page.evaluate("""() => { for (const s of Object.values(window.heshanMap.layers)) { let found = null;
+        s.points.eachLayer(l => { if (!found && l.feature.properties.investment_cny_100m !== null) {
+            found = l.feature.properties; s.points.zoomToShowLayer(l, () => l.openPopup()); } });
+        if (found) return found; } }""")
+    page.locator(".leaflet-popup-content table").wait_for()
+    shown = [row for row in sitefields.row_labels("en") if props.get(row["field"]) not in (None, "")]
+    stage_labels = page.evaluate("JSON.parse(document.getElementById('map-config').textContent).stageLabels.project")
+    expected = [row["label"] + (f" ({stage_labels[row['stage']]})" if row["stage"] else "") for row in shown]
+    assert page.locator(".leaflet-popup-content th").all_inner_texts() == expected
+    values = page.locator(".leaflet-popup-content td").all_inner_texts()
+    assert [value.strip() for value in values] == [str(props[row["field"]]) for row in shown]
+    stage_cell = page.locator(".leaflet-popup-content td").nth([row["field"] for row in shown].index("stage_label"))
+    assert stage_cell.locator(".swatch").count() == 1
+    assert page.locator(".leaflet-popup-content p").inner_text() == props["description"]
+    assert page.locator(".leaflet-popup-content a").get_attribute("href") == f"/sites/{props['id']}?lang=en"
+    assert watch.errors == [] and watch.csp_violations() == []
     page.context.close()

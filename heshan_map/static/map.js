@@ -1,19 +1,20 @@
-// Load the selected sites from the API and draw them as layers per kind and stage.
-// Every text from the database is set with textContent: nothing is parsed as HTML.
+// Fill the layers folium declared (one sub-group per kind and stage, named in config.layers) with the sites the
+// API selects, and wire the filter panel. Every text from the database is set with textContent.
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("map-config").textContent);
   const map = window.heshanLeafletMap;
+  const sites = window.heshanSiteLayers;
+  const el = sites.el;
   const ui = config.ui;
   const status = document.getElementById("status");
   const state = { features: [], layers: {}, ready: false, error: null };
   window.heshanMap = state;
 
-  function el(tag, text, cls) {
-    const node = document.createElement(tag);
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    if (cls) node.className = cls;
-    return node;
+  // Folium's layers are global variables of its script, named in the page config.
+  for (const names of config.layers.sites) {
+    state.layers[names.key] = { key: names.key, kind: names.kind, stage: names.stage, group: window[names.group],
+                                points: window[names.points], shapes: window[names.shapes], ids: [] };
   }
 
   function popupContent(props) {
@@ -21,26 +22,13 @@
     box.appendChild(el("h3", props.name));
     const table = el("table");
     const stageLabels = config.stageLabels[props.kind];
-    const rows = [
-      [config.ui.kind, props.kind_label],
-      [config.ui.stage, props.stage_label],
-      [ui.signed_on + " (" + stageLabels.signed + ")", props.signed_on],
-      [ui.started_on + " (" + stageLabels.started + ")", props.started_on],
-      [ui.in_production_on + " (" + stageLabels.in_production + ")", props.in_production_on],
-      [ui.town, props.town],
-      [ui.park, props.park],
-      [ui.investment, props.investment_cny_100m],
-      [ui.area, props.area_ha],
-      [ui.industry, props.industry],
-      [ui.precision, props.precision_label],
-      [ui.source, props.source],
-    ];
-    for (const [label, value] of rows) {
+    for (const row of config.popupRows) {
+      const value = props[row.field];
       if (value === null || value === undefined || value === "") continue;
       const tr = el("tr");
-      tr.appendChild(el("th", label));
+      tr.appendChild(el("th", row.stage ? row.label + " (" + stageLabels[row.stage] + ")" : row.label));
       const td = el("td", value);
-      if (label === config.ui.stage) {
+      if (row.field === "stage_label") {
         const swatch = el("span", null, "swatch");
         swatch.style.background = config.stageColours[props.stage];
         td.prepend(swatch);
@@ -59,59 +47,14 @@
     return box;
   }
 
-  function styleFor(props) {
-    const colour = config.stageColours[props.stage] || "#777";
-    const exact = props.precision === "surveyed" || props.precision === "point";
-    return {
-      color: exact ? "#222" : colour,
-      weight: 2,
-      fillColor: colour,
-      fillOpacity: exact ? 0.75 : 0.12,
-      dashArray: exact ? null : (props.precision === "town" ? "2 4" : "6 4"),
-      radius: props.kind === "project" ? 7 : 6,
-    };
-  }
-
-  // Clusters are neutral grey with a ring in the stage colour, so they never read as another stage.
-  function clusterIcon(cluster) {
-    const n = cluster.getChildCount();
-    const first = cluster.getAllChildMarkers()[0];
-    const colour = first ? config.stageColours[first.feature.properties.stage] : "#777";
-    const box = el("div", String(n), "site-cluster");
-    box.style.borderColor = colour;
-    const size = n < 10 ? 28 : n < 100 ? 34 : 40;
-    return L.divIcon({ html: box, className: "site-cluster-icon", iconSize: L.point(size, size) });
-  }
-
-  function groupFor(kind, stage) {
-    const key = kind + "/" + stage;
-    if (!state.layers[key]) {
-      const points = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false,
-                                            disableClusteringAtZoom: 15, iconCreateFunction: clusterIcon });
-      const shapes = L.featureGroup();
-      state.layers[key] = { key: key, kind: kind, stage: stage, points: points, shapes: shapes,
-                            group: L.layerGroup([shapes, points]), ids: [] };
-    }
-    return state.layers[key];
-  }
-
   function addFeature(feature) {
     const props = feature.properties;
-    const layerSet = groupFor(props.kind, props.stage);
-    const style = styleFor(props);
-    const tooltip = el("span", props.name + " · " + props.stage_label);
-    let layer;
-    if (feature.geometry.type === "Point") {
-      const [lon, lat] = feature.geometry.coordinates;
-      layer = L.circleMarker([lat, lon], style);
-      layerSet.points.addLayer(layer);
-    } else {
-      layer = L.geoJSON(feature.geometry, { style: function () { return style; } });
-      layerSet.shapes.addLayer(layer);
-    }
-    layer.feature = feature;
+    const layerSet = state.layers[props.kind + "/" + props.stage];
+    if (!layerSet) return;  // a kind or stage the page declared no layer for
+    const layer = sites.featureLayer(feature, sites.styleFor(props, config.stageColours));
+    (feature.geometry.type === "Point" ? layerSet.points : layerSet.shapes).addLayer(layer);
     layer.bindPopup(function () { return popupContent(props); }, { maxWidth: 320 });
-    layer.bindTooltip(tooltip, { sticky: true });
+    layer.bindTooltip(el("span", props.name + " · " + props.stage_label), { sticky: true });
     layerSet.ids.push(props.id);
     state.features.push(feature);
   }
@@ -131,32 +74,8 @@
     }
   }
 
-  async function addReferenceLayers(control) {
-    const outline = { color: "#444", weight: 2, fill: false };
-    const townStyle = { color: "#888", weight: 1, dashArray: "4 4", fill: false };
-    for (const [level, label, style] of [["county", ui.boundary, outline], ["town", ui.towns, townStyle]]) {
-      const response = await fetch(config.areasUrl + "?level=" + level);
-      if (!response.ok) continue;
-      const data = await response.json();
-      const layer = L.geoJSON(data, { style: style, interactive: level === "town" });
-      if (level === "town") {
-        layer.eachLayer(function (item) { item.bindTooltip(el("span", item.feature.properties.name)); });
-      }
-      layer.addTo(map);
-      control.addOverlay(layer, label);
-    }
-  }
-
-  function overlayLabel(layerSet) {
-    const span = el("span", config.kindLabels[layerSet.kind] + " · " +
-      config.stageLabels[layerSet.kind][layerSet.stage] + " (" + layerSet.ids.length + ")");
-    const swatch = el("span", null, "swatch");
-    swatch.style.background = config.stageColours[layerSet.stage];
-    const wrap = el("span");
-    wrap.dataset.layer = layerSet.key;
-    wrap.appendChild(swatch);
-    wrap.appendChild(span);
-    return wrap.outerHTML;
+  async function loadReferenceLayers() {
+    for (const area of config.layers.areas) await sites.loadAreas(config.areasUrl, area.level, window[area.name]);
   }
 
   function bindPanel() {
@@ -209,18 +128,16 @@
   async function start() {
     bindPanel();
     readMapPosition();
-    const control = L.control.layers(null, null, { collapsed: window.innerWidth < 700 }).addTo(map);
     try {
-      await addReferenceLayers(control);
-      await fetchAll();
-      for (const kind of config.kinds) {
-        for (const stage of config.stages) {
-          const layerSet = state.layers[kind + "/" + stage];
-          if (!layerSet) continue;
-          if (!hidden.has(layerSet.key)) layerSet.group.addTo(map);
-          // Labels are built from text nodes and serialised, so any markup in them is escaped.
-          control.addOverlay(layerSet.group, overlayLabel(layerSet));
-        }
+      await loadReferenceLayers();
+      // The kinds' groups come off the map while they fill and go back in order, so sites draw at once,
+      // kind by kind and stage by stage, shapes under points.
+      const kindGroups = config.layers.kinds.map(function (item) { return window[item.name]; });
+      kindGroups.forEach(function (group) { map.removeLayer(group); });
+      try {
+        await fetchAll();
+      } finally {
+        kindGroups.forEach(function (group) { group.addTo(map); });
       }
       status.textContent = ui.loaded.replace("{n}", String(state.features.length));
       map.on("overlayadd overlayremove", function (event) {

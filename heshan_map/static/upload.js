@@ -1,6 +1,8 @@
 // The upload page: preview (dry run) with the report and a map, then commit. Text is set as text only.
+// The preview map draws with the map page's shared helpers (sitelayers.js).
 (function () {
   "use strict";
+  const sites = window.heshanSiteLayers;
   const config = JSON.parse(document.getElementById("upload-config").textContent);
   const ui = config.ui;
   const csrf = document.querySelector("meta[name=csrf-token]").content;
@@ -10,10 +12,7 @@
   const map = L.map("preview-map").setView([config.centre[1], config.centre[0]], 10);  // centre is lon, lat
   L.tileLayer(config.tileUrl, { attribution: config.tileAttribution, maxZoom: 19 }).addTo(map);
   // The county outline gives the preview a frame even when the basemap tiles are out of reach.
-  fetch("/api/areas?level=county").then(function (response) { return response.ok ? response.json() : null; })
-    .then(function (data) {
-      if (data) L.geoJSON(data, { style: { color: "#444", weight: 2, fill: false }, interactive: false }).addTo(map);
-    }).catch(function () {});
+  sites.loadAreas("/api/areas", "county", map).catch(function () {});
   let previewLayer = null;
   window.heshanUpload = { report: null };
 
@@ -33,17 +32,17 @@
     }
   }
 
+  // Each previewed row as a plain circle (points) or outline in Leaflet's default blue, its row and name on hover.
   function showPreview(collection) {
     if (previewLayer) map.removeLayer(previewLayer);
     if (!collection || !collection.features.length) return;
-    previewLayer = L.geoJSON(collection, {
-      pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, { radius: 6 }); },
-      onEachFeature: function (feature, layer) {
-        const span = document.createElement("span");
-        span.textContent = feature.properties.row + ": " + feature.properties.name;
-        layer.bindTooltip(span);
-      },
-    }).addTo(map);
+    previewLayer = L.featureGroup();
+    for (const feature of collection.features) {
+      const layer = sites.featureLayer(feature, { radius: 6 });
+      layer.bindTooltip(sites.el("span", feature.properties.row + ": " + feature.properties.name));
+      previewLayer.addLayer(layer);
+    }
+    previewLayer.addTo(map);
     map.fitBounds(previewLayer.getBounds(), { maxZoom: 15 });
   }
 

@@ -1,4 +1,4 @@
-"""The map page."""
+"""The map page and the site page."""
 from __future__ import annotations
 
 import logging
@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, render_template, request, url_for
 
-from .. import mapview
+from .. import mapview, sitefields
 from ..storage import site_reads
 from ..db import get_session
 from ..errors import NotFound
@@ -21,6 +21,11 @@ LOGGER = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
 
 
+def switched_off_layers() -> set[str]:
+    """Return the kind/stage layers the off= parameter switches off."""
+    return {key for key in request.args.get("off", "").split(",") if key}
+
+
 @bp.get("/")
 def map_page() -> str:
     """Render the layered map for the filter in the URL."""
@@ -28,7 +33,8 @@ def map_page() -> str:
     lang = parse_lang(request.args)
     session = get_session()
     counts = site_reads.count_by_kind_and_stage(session, selection)
-    fmap = mapview.build_map(lang, current_app.config, selection.bbox)
+    fmap, layer_names = mapview.build_map(lang, current_app.config, selection.bbox, counts=counts,
+                                          hidden=switched_off_layers())
     query = selection.query_items() + ([("lang", lang)] if lang != "zh" else [])
     other_lang = [(k, v) for k, v in query if k != "lang"] + ([] if lang == "en" else [("lang", "en")])
     page_config = {
@@ -45,6 +51,8 @@ def map_page() -> str:
         "precisionLabels": PRECISION_LABELS[lang],
         "stageColours": STAGE_COLOURS,
         "ui": UI[lang],
+        "layers": layer_names.as_config(),
+        "popupRows": sitefields.row_labels(lang),
     }
     return render_template(
         "map.html", lang=lang, ui=UI[lang], selection=selection, counts=counts,
@@ -68,4 +76,6 @@ def site_page(site_id: int) -> str:
         raise NotFound(f"no site with id {site_id} / 没有编号为 {site_id} 的要素")
     history = [history_entry(item) for item in site_reads.select_history(session, site_id)]
     return render_template("site.html", lang=lang, ui=UI[lang], site=site_properties(row, lang),
+                           rows=sitefields.row_labels(lang, sitefields.SHOWN),
+                           only_when_set=sitefields.PAGE_ROWS_ONLY_WHEN_SET,
                            history=history, stage_labels=STAGE_LABELS[lang][row["kind"]])

@@ -1,0 +1,169 @@
+"""The folium declaration of the map, the page config and site page read from sitefields, and the packaged templates."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import text
+
+from heshan_map import mapview, sitefields
+from heshan_map.vocabulary import KINDS, STAGE_COLOURS, STAGES
+from tests.conftest import TEST_URL
+
+ROOT = Path(__file__).resolve().parent.parent
+TILE_URL = "https://{s}.tile.openstreetmap.org/{z}/{x}/{y}.png"
+CONFIG = {"TILE_URL": TILE_URL, "TILE_ATTRIBUTION": "&copy; OpenStreetMap"}
+COUNTS = {"project": {"signed": 19, "started": 6}, "park": {"in_production": 3}}
+
+
+def rendered(config: dict = CONFIG, hidden: set[str] | None = None) -> tuple[dict[str, str], mapview.LayerNames]:
+    """Return the rendered parts of a map over COUNTS and the names of its layers."""
+    fmap, names = mapview.build_map("zh", config, counts=COUNTS, hidden=hidden)
+    return mapview.render_map_parts(fmap, "test-nonce"), names
+
+
+def control_entries(script: str, block: str = "overlays") -> dict[str, str]:
+    """Return one block of the layer control (overlays or base_layers): each layer's JavaScript name by label."""
+    entries = script.split(f"{block} :", 1)[1].split("}", 1)[0]
+    return {json.loads(label): name for label, name in re.findall(r'^\s*("(?:[^"\\]|\\.)*") : (\w+),$',
+                                                                    entries, re.MULTILINE)}
+
+
+def test_a_group_per_kind_and_a_sub_group_per_stage_each_with_a_cluster():
+    parts, names = rendered()
+    script = parts["script"]
+    sub_groups = dict(re.findall(r"var (feature_group_sub_group_\w+) = L\.featureGroup\.subGroup\(\s*(\w+)\s*\)",
+                                 script))
+    assert len(sub_groups) == len(KINDS) * len(STAGES)
+    assert set(sub_groups.values()) == set(names.kinds.values()) and len(names.kinds) == len(KINDS)
+    for site in names.sites:
+        assert sub_groups[site.group] == names.kinds[site.kind]
+        assert f"var {site.points} = L.markerClusterGroup(" in script
+        assert f"{site.points}.addTo({site.group});" in script and f"{site.shapes}.addTo({site.group});" in script
+        assert f'clusterIcon(cluster, "{STAGE_COLOURS[site.stage]}")' in script
+    assert script.count("L.markerClusterGroup(") == len(KINDS) * len(STAGES)
+    assert script.count("L.control.layers(") == 1
+    assert '"collapsed": window.innerWidth < 700' in script
+    assert [site.key for site in names.sites] == [f"{kind}/{stage}" for kind in KINDS for stage in STAGES]
+
+
+def test_the_control_lists_the_outlines_and_each_stage_with_sites_counted():
+    parts, names = rendered()
+    labels = control_entries(parts["script"])
+    assert list(labels)[:2] == ["鹤山市界", "镇街范围（近似）"]
+    assert list(labels.values())[:2] == list(names.areas.values())
+    by_key = {site.key: site for site in names.sites}
+    listed = {re.search(r'data-layer="([^"]+)"', label).group(1): (label, name) for label, name in labels.items()
+              if "data-layer" in label}
+    assert set(listed) == {"project/signed", "project/started", "park/in_production"}
+    label, name = listed["project/signed"]
+    assert name == by_key["project/signed"].group
+    assert "重点项目 · 已签约 (19)" in label and f"background: {STAGE_COLOURS['signed']}" in label
+    # Alone, OpenStreetMap is no choice to offer; with Tianditu both basemaps are.
+    assert control_entries(parts["script"], "base_layers") == {}
+    keyed, _ = rendered({**CONFIG, "TIANDITU_KEY": "k1"})
+    assert list(control_entries(keyed["script"], "base_layers")) == ["OpenStreetMap 底图", "天地图"]
+
+
+def test_switched_off_layers_start_off_the_map():
+    parts, names = rendered(hidden={"project/signed"})
+    map_name = re.search(r"var (map_\w+) = L\.map\(", parts["script"]).group(1)
+    for site in names.sites:
+        shown = f"{site.group}.addTo({map_name});" in parts["script"]
+        assert shown == (site.key != "project/signed"), site.key
+
+
+def test_the_legend_is_a_declared_element_of_its_own():
+    parts, _ = rendered()
+    legend = parts["legend"]
+    assert legend.strip().startswith('<section id="legend">') and "<h2>图例</h2>" in legend
+    for stage in STAGES:
+        assert f'<span class="swatch" style="background: {STAGE_COLOURS[stage]}"></span>' in legend
+    assert "已签约 / 已立项 / 已规划 / 已获批" in legend
+    assert all(f'class="swatch {style}"' in legend for style in ("solid", "hollow", "dotted"))
+    assert 'id="legend"' not in parts["html"]  # the page places it in the panel, not over the map
+
+
+def test_no_script_or_stylesheet_comes_from_outside():
+    parts, _ = rendered({**CONFIG, "TIANDITU_KEY": "k1"})
+    page = parts["header"] + parts["html"] + parts["script"]
+    sources = re.findall(r'<script[^>]*\ssrc="([^"]+)"', page) + re.findall(r'<link[^>]*\shref="([^"]+)"', page)
+    assert sources and all(source.startswith("/static/vendor/") for source in sources), sources
+    for source in sources:
+        assert (ROOT / "heshan_map" / source.lstrip("/")).is_file(), source
+    outside = {json.loads(f'"{url}"') for url in re.findall(r"https?://[^\s\"'<>]+", page)}
+    assert outside <= {TILE_URL, mapview.TIANDITU_URL % ("vec", "k1")}, outside
+    assert all('<script nonce="test-nonce"' in tag for tag in re.findall(r"<script(?![^>]*src)[^>]*>",
+                                                                             parts["header"]))
+
+
+def test_the_page_config_carries_the_declared_rows_and_layer_names(client):
+    html = client.get("/?lang=en").get_data(as_text=True)
+    config = json.loads(re.search(r'<script type="application/json" id="map-config"[^>]*>(.*?)</script>', html,
+                                  re.DOTALL).group(1))
+    assert config["popupRows"] == sitefields.row_labels("en")
+    assert [row["field"] for row in config["popupRows"]] == [field.name for field in sitefields.POPUP]
+    names = config["layers"]
+    assert [item["kind"] for item in names["kinds"]] == list(KINDS)
+    assert [item["level"] for item in names["areas"]] == ["county", "town"]
+    for site in names["sites"]:
+        for role in ("group", "points", "shapes"):
+            assert f"var {site[role]} = " in html
+    assert html.index('id="legend"') < html.index('id="map-wrap"')
+
+
+def test_the_site_page_shows_the_declared_rows(client, session):
+    site_id = session.execute(text("SELECT id FROM sites WHERE investment_cny_100m IS NOT NULL"
+                                   " AND area_ha IS NULL ORDER BY id LIMIT 1")).scalar_one()
+    html = client.get(f"/sites/{site_id}?lang=en").get_data(as_text=True)
+    rows = re.findall(r'<tr data-field="([^"]+)"><th>([^<]*)</th><td>([^<]*)</td></tr>', html)
+    expected = [field for field in sitefields.SHOWN if field.name != "area_ha"]
+    assert [name for name, _, _ in rows] == [field.name for field in expected]
+    labels = {name: label for name, label, _ in rows}
+    assert labels["investment_cny_100m"] == "Investment (100M CNY)"
+    assert labels["signed_on"].startswith("Signed / approved (")
+    assert all(value for _, _, value in rows)  # an empty value reads "—"
+
+
+def test_the_renderers_name_no_field():
+    for path in ("heshan_map/static/map.js", "heshan_map/static/sitelayers.js", "templates/site.html"):
+        assert "investment_cny_100m" not in (ROOT / path).read_text(encoding="utf-8"), path
+
+
+def test_the_built_package_carries_the_templates_and_renders_from_them(tmp_path, engine):
+    """Lay out the package as the wheel does (setuptools build_py), then serve pages from that copy alone."""
+    source = tmp_path / "source"
+    source.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", source)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in ("heshan_map", "templates"):
+        shutil.copytree(ROOT / folder, source / folder, ignore=ignore)
+    built = tmp_path / "built"
+    subprocess.run([sys.executable, "-c", "from setuptools import setup; setup()", "-q", "build_py",
+                    "--build-lib", str(built)], cwd=source, check=True, capture_output=True, timeout=120)
+    package = built / "heshan_map"
+    assert sorted(path.name for path in (package / "templates").glob("*.html")) == \
+        sorted(path.name for path in (ROOT / "templates").glob("*.html"))
+    modules = {path.relative_to(ROOT).as_posix() for path in (ROOT / "heshan_map").rglob("*.py")}
+    assert modules <= {path.relative_to(built).as_posix() for path in package.rglob("*.py")}
+    assert (package / "static/vendor/featuregroup-subgroup/leaflet.featuregroup.subgroup.js").is_file()
+    site_id = engine.connect().execute(text("SELECT min(id) FROM sites")).scalar_one()
+    probe = f"""
+import json, heshan_map
+app = heshan_map.create_app({{"TESTING": True, "DATABASE_URL": {TEST_URL!r}, "SECRET_KEY": "t"}})
+client = app.test_client()
+pages = [client.get(url) for url in ("/", "/sites/{site_id}", "/login",
+                                     "/static/vendor/featuregroup-subgroup/leaflet.featuregroup.subgroup.js")]
+print(json.dumps([heshan_map.__file__, app.jinja_loader.searchpath[0],
+                  [page.status_code for page in pages], 'id="legend"' in pages[0].get_data(as_text=True)]))
+"""
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True,
+                            env={"PYTHONPATH": str(built), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    module, templates, statuses, has_legend = json.loads(result.stdout.strip().splitlines()[-1])
+    assert Path(module).is_relative_to(built) and Path(templates) == package / "templates"
+    assert statuses == [200, 200, 200, 200] and has_legend
