@@ -173,11 +173,26 @@ def imports_sqlalchemy_text(name: str) -> bool:
     return False
 
 
+def savepoint_names(tree: ast.AST) -> set[str]:
+    """Return the names bound to a savepoint a module opens itself (x = session.begin_nested(), or with ... as x)."""
+    names = set()
+    for node in ast.walk(tree):
+        pairs = [(target, node.value) for target in node.targets] if isinstance(node, ast.Assign) else \
+            [(item.optional_vars, item.context_expr) for item in node.items] if isinstance(node, ast.With) else []
+        for target, value in pairs:
+            if (isinstance(target, ast.Name) and isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)
+                    and value.func.attr == "begin_nested"):
+                names.add(target.id)
+    return names
+
+
 def transaction_ends(name: str) -> list[str]:
-    """Return the lines where a module calls .commit() or .rollback()."""
+    """Return the lines where a module commits or rolls back a transaction that is not a savepoint of its own."""
+    own = savepoint_names(TREES[name])
     return [f"line {node.lineno}: .{node.func.attr}()" for node in ast.walk(TREES[name])
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("commit", "rollback")]
+            and node.func.attr in ("commit", "rollback")
+            and not (isinstance(node.func.value, ast.Name) and node.func.value.id in own)]
 
 
 def is_data_literal(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
@@ -281,6 +296,8 @@ def test_no_sql_outside_storage() -> None:
 
 
 def test_only_the_callers_end_transactions() -> None:
+    sample = ast.parse("def f(s):\n    sp = s.begin_nested()\n    sp.rollback()\n    s.rollback()\n")
+    assert savepoint_names(sample) == {"sp"}
     problems = {name: transaction_ends(name) for name in MODULES if not owned_by(name, TRANSACTION_OWNERS)}
     assert not report(problems), "commit/rollback outside views, CLI, db and streams:\n" + report(problems)
 
