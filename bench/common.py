@@ -11,7 +11,8 @@ from werkzeug.serving import make_server
 
 from heshan_map import create_app
 from heshan_map.config import normalise_database_url
-from heshan_map.db import recreate_database, upgrade_database
+from heshan_map.db import upgrade_database
+from heshan_map.storage.database import recreate_database
 
 BENCH_URL = normalise_database_url(
     os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/heshan_map_bench"))

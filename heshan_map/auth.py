@@ -1,21 +1,19 @@
-"""API tokens: make users, check bearer tokens, require roles."""
+"""Authentication: users' API tokens, the web session and its CSRF token, and the roles views require."""
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import logging
 import secrets
 from typing import Any, Callable, TypeVar
 
-import hmac
-
 from flask import g, request, session as web_session
-from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from .db import get_session
 from .errors import ServiceError
+from .storage import users as user_store
 
 LOGGER = logging.getLogger(__name__)
 ROLES = ("viewer", "editor", "admin")
@@ -29,33 +27,25 @@ def hash_token(token: str) -> str:
 
 
 def create_user(session: Session, name: str, role: str) -> str:
-    """Create a user with a role and return its new API token (shown once)."""
+    """Add a user with a role to the session's transaction and return its new API token (shown once)."""
     if role not in ROLES:
         raise ServiceError(f"unknown role '{role}'; expected one of {', '.join(ROLES)}")
     if not name.strip():
         raise ServiceError("a user needs a name")
     token = secrets.token_urlsafe(32)
-    try:
-        session.execute(text("INSERT INTO users (name, role, token_sha256) VALUES (:name, :role, :hash)"),
-                        {"name": name.strip(), "role": role, "hash": hash_token(token)})
-        session.commit()
-    except IntegrityError:
-        session.rollback()
-        raise ServiceError(f"a user named '{name}' already exists", code="conflict") from None
+    if user_store.insert_user(session, name.strip(), role, hash_token(token)) is None:
+        raise ServiceError(f"a user named '{name}' already exists", code="conflict")
     return token
 
 
 def user_for_token(session: Session, token: str) -> dict[str, Any] | None:
     """Return the user a token belongs to, or None."""
-    row = session.execute(text("SELECT id, name, role FROM users WHERE token_sha256 = :hash"),
-                          {"hash": hash_token(token)}).mappings().first()
-    return dict(row) if row else None
+    return user_store.user_by_token_hash(session, hash_token(token))
 
 
-def user_by_id(session: Session, user_id: int) -> dict[str, Any] | None:
-    """Return a user by id, or None."""
-    row = session.execute(text("SELECT id, name, role FROM users WHERE id = :id"), {"id": user_id}).mappings().first()
-    return dict(row) if row else None
+def has_role(user: dict[str, Any], role: str) -> bool:
+    """Tell whether a user's role is at least the given one (viewer < editor < admin)."""
+    return ROLE_RANK[user["role"]] >= ROLE_RANK[role]
 
 
 def csrf_token() -> str:
@@ -94,7 +84,7 @@ def current_user() -> dict[str, Any] | None:
             raise ServiceError("the bearer token is not valid", code="unauthorized")
         g.auth_via = "token"
     elif "user_id" in web_session:
-        user = user_by_id(get_session(), web_session["user_id"])
+        user = user_store.user_by_id(get_session(), web_session["user_id"])
         g.auth_via = "session" if user else None
     g.user = user
     return user
@@ -124,7 +114,7 @@ def require_role(role: str) -> Callable[[F], F]:
             if user is None:
                 raise ServiceError("authentication required: send Authorization: Bearer <token>",
                                    code="unauthorized")
-            if ROLE_RANK[user["role"]] < ROLE_RANK[role]:
+            if not has_role(user, role):
                 raise ServiceError(f"the {role} role is required", code="forbidden")
             check_csrf()
             return view(*args, **kwargs)

@@ -1,17 +1,25 @@
-"""The heshan-map command line: serve, db upgrade, seed, users create."""
+"""The heshan-map commands: serve, db upgrade, seed, users create, import, export (main is in __main__)."""
 from __future__ import annotations
 
+import json
 import logging
 import sys
+from pathlib import Path
 from typing import Any, Callable
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
+from gunicorn.app.base import BaseApplication
+from sqlalchemy.orm import Session
 
-from . import db, logsafe
-from .auth import ROLES
+from . import db, export, logsafe
+from .auth import ROLES, create_user
 from .errors import ServiceError
+from .filters import Filter, check_parks, parse_filter
+from .seed import SEED_FILE, seed_database
+from .storage import site_reads, site_writes
+from .uploads import UploadRequest, limits_from_config, process_upload
 from .vocabulary import EXPORT_FORMATS, KINDS, STAGES
 
 LOGGER = logging.getLogger(__name__)
@@ -55,15 +63,6 @@ def db_upgrade() -> None:
 @friendly_errors
 def seed_command(path: str | None, if_empty: bool) -> None:
     """Load the county, the towns and the seed sites; running it twice changes nothing."""
-    from pathlib import Path
-
-    from sqlalchemy.orm import Session
-
-    from .seed import SEED_FILE, seed_database
-
-    from .storage import site_reads
-    from .filters import Filter
-
     engine = engine_checked()
     with Session(engine) as session:
         existing = site_reads.count_sites(session, Filter())
@@ -84,12 +83,9 @@ users_cli = AppGroup("users", help="User and token commands.")
 @friendly_errors
 def users_create(name: str, role: str) -> None:
     """Create a user and print its API token, alone on the last line."""
-    from sqlalchemy.orm import Session
-
-    from .auth import create_user
-
     with Session(engine_checked()) as session:
         token = create_user(session, name, role)
+        session.commit()
     click.echo(f"created {role} '{name}'; the API token below is shown only once:")
     click.echo(token)
 
@@ -110,14 +106,6 @@ def users_create(name: str, role: str) -> None:
 def import_command(path: str, kind: str | None, crs: str | None, stage: str | None, dry_run: bool, repair: bool,
                    user_name: str, as_json: bool) -> None:
     """Import a file of sites (CSV, XLSX, GeoJSON, KML, Shapefile zip, GeoPackage, land-report txt)."""
-    import json
-    from pathlib import Path
-
-    from sqlalchemy.orm import Session
-
-    from .storage import site_writes
-    from .uploads import UploadRequest, limits_from_config, process_upload
-
     file = Path(path)
     shown = logsafe.escape_control(file.name)  # a name with a newline must not forge terminal lines
     with Session(engine_checked()) as session, click.progressbar(length=3, label=f"importing {shown}",
@@ -168,14 +156,6 @@ def import_command(path: str, kind: str | None, crs: str | None, stage: str | No
 def export_command(fmt: str, output: str, lang: str, crs: str | None, chinese_headers: bool,
                    **filters: str | None) -> None:
     """Export exactly what the filters select, as on the map."""
-    from pathlib import Path
-
-    from sqlalchemy.orm import Session
-
-    from . import export
-    from .storage import site_reads, site_writes
-    from .filters import check_parks, parse_filter
-
     selection = parse_filter({key: value for key, value in filters.items() if value})
     request = export.ExportRequest(selection=selection, fmt=fmt, lang=lang, crs=export.parse_export_crs(fmt, crs),
                                    chinese_headers=chinese_headers)
@@ -197,8 +177,6 @@ def export_command(fmt: str, output: str, lang: str, crs: str | None, chinese_he
 @friendly_errors
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the map with gunicorn after checking the database."""
-    from gunicorn.app.base import BaseApplication
-
     engine_checked().dispose()  # no pooled connection may be inherited by the forked workers
     app = current_app._get_current_object()  # type: ignore[attr-defined]
 
@@ -224,11 +202,3 @@ def init_app(app: Flask) -> None:
     for command in (db_cli, seed_command, users_cli, import_command, export_command, serve_command):
         app.cli.add_command(command)
 
-
-def main() -> None:
-    """Run the heshan-map command line."""
-    from . import create_app
-
-    logsafe.configure_logging(logging.INFO)
-    FlaskGroup(create_app=create_app, add_version_option=False, load_dotenv=False,
-               help="Heshan project map (鹤山市项目建设一张图).")(prog_name="heshan-map")

@@ -1,4 +1,4 @@
-"""Database engine and per-request session; checks that PostGIS is reachable and ready."""
+"""Database engine and per-request session, migrations; checks that PostGIS is reachable and ready."""
 from __future__ import annotations
 
 import logging
@@ -9,12 +9,12 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import DatabaseUnavailable
+from .storage import database
 
 LOGGER = logging.getLogger(__name__)
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,15 +38,12 @@ def postgis_state(engine: Engine) -> tuple[bool, bool]:
     """Return (installed in the database, available to install); one clear sentence if it cannot connect."""
     try:
         with engine.connect() as connection:
-            installed, available = connection.execute(text(
-                "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'postgis'),"
-                " EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis')")).one()
+            return database.postgis_state(connection)
     except OperationalError as error:
         reason = str(error.orig).strip().splitlines()[0] if error.orig else str(error)
         raise DatabaseUnavailable(
             f"Cannot connect to the database at {engine.url.render_as_string(hide_password=True)} ({reason}); "
             "start PostgreSQL or set DATABASE_URL to a reachable PostGIS database (make run does both).") from None
-    return installed, available
 
 
 def check_database(engine: Engine) -> None:
@@ -58,18 +55,6 @@ def check_database(engine: Engine) -> None:
                 "`heshan-map db upgrade`")
         raise DatabaseUnavailable(f"The database at {engine.url.render_as_string(hide_password=True)} "
                                   f"has no PostGIS extension; {hint}.")
-
-
-def recreate_database(url: str) -> None:
-    """Drop and create the database a URL names (for tests and benchmarks: everything in it is lost)."""
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{parsed.database}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    finally:
-        admin.dispose()
 
 
 def alembic_config(url: str) -> Config:

@@ -14,8 +14,9 @@ from werkzeug.serving import make_server
 
 from heshan_map import create_app
 from heshan_map.config import normalise_database_url
-from heshan_map.db import recreate_database, upgrade_database
+from heshan_map.db import upgrade_database
 from heshan_map.seed import seed_database
+from heshan_map.storage.database import recreate_database
 
 DATA = Path(__file__).parent / "data"
 CHROMIUM = "/usr/bin/chromium"

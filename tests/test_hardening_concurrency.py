@@ -37,6 +37,7 @@ def editor(engine: Engine, prefix: str) -> Iterator[str]:
     """Create a committed editor; remove it and the sites and uploads the test wrote afterwards."""
     with Session(engine) as session:
         token = create_user(session, EDITOR, "editor")
+        session.commit()  # create_user leaves the transaction to its caller
     yield token
     with Session(engine) as session:
         session.execute(text("DELETE FROM sites WHERE name LIKE :p OR code LIKE :p"), {"p": prefix + "%"})

@@ -45,6 +45,7 @@ def editor_token(engine: Engine) -> Iterator[str]:
     """Create a committed editor for the live server; remove it, its uploads and its sites afterwards."""
     with Session(engine) as session:
         token = create_user(session, EDITOR, "editor")
+        session.commit()  # create_user leaves the transaction to its caller
     yield token
     with Session(engine) as session:
         session.execute(text("DELETE FROM sites WHERE code LIKE :prefix"), {"prefix": CODE_PREFIX + "%"})

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any, Callable
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
 from psycopg.errors import LockNotAvailable, QueryCanceled
@@ -21,6 +22,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "precondition_failed": 412, "json_too_deep": 413, "upload_budget_exceeded": 413,
     "invalid_feature": 422, "invalid_file": 422, "invalid_crs": 422, "precondition_required": 428,
     "too_many_exports": 429, "busy": 503, "database_unavailable": 503, "export_too_long": 504,
+    "seed_invalid": 400, "unsafe_file": 400,  # an unsafe file's status is its reason's, below
 }
 # An unsafe upload's status by its reason (ingest.safety.UnsafeFile.reason).
 STATUS_BY_REASON: dict[str, int] = {"refused": 400, "too_large": 413, "unsupported": 415, "invalid": 422}
@@ -62,45 +64,64 @@ def retry_later_response(status: int, code: str, message: str) -> Response:
     return response
 
 
+def handle_service_error(error: ServiceError) -> Response:
+    """Render a domain error with the status of its code."""
+    return error_response(status_of(error), error.code, error.message, error.details)
+
+
+def handle_retry_later(error: RetryLater) -> Response:
+    """Render a refusal the client may retry, with Retry-After."""
+    return retry_later_response(status_of(error), error.code, error.message)
+
+
+def handle_pool_timeout(_error: PoolTimeout) -> Response:
+    """Answer 503 busy when no database connection came free in time."""
+    LOGGER.warning("no database connection free for %s %s", request.method, request.path)
+    return retry_later_response(503, "busy", "The service is busy; try again shortly / 服务繁忙，请稍后再试")
+
+
+def handle_database_error(error: OperationalError) -> Response:
+    """Roll the request's session back and answer a timeout, a lock wait or a lost database for what it is."""
+    db.rollback_session()
+    if isinstance(error.orig, QueryCanceled):
+        LOGGER.warning("statement timeout on %s %s", request.method, request.path)
+        seconds = current_app.config["STATEMENT_TIMEOUT_MS"] / 1000
+        return error_response(504, "query_timeout", f"The database query took longer than {seconds:g} s and "
+                              "was stopped; narrow the filter / 查询超时，请缩小筛选范围")
+    if isinstance(error.orig, LockNotAvailable):
+        LOGGER.warning("write lock wait timed out on %s %s", request.method, request.path)
+        return retry_later_response(503, "write_in_progress", "Another upload or edit is being written; try "
+                                    "again shortly / 其他上传或编辑正在写入，请稍后再试")
+    LOGGER.error("database error on %s %s: %s", request.method, request.path, error.orig or error)
+    return retry_later_response(503, "database_unavailable",
+                                "The database is unavailable; try again shortly / 数据库暂不可用，请稍后再试")
+
+
+def handle_http_error(error: HTTPException) -> Response:
+    """Render an HTTP error (404, 405, 413 ...) in the service's error format."""
+    code = (error.name or "error").lower().replace(" ", "_")
+    return error_response(error.code or 500, code, error.description or error.name)
+
+
+def handle_crash(_error: Exception) -> Response:
+    """Log an unexpected error with its traceback, roll the session back and answer 500."""
+    LOGGER.exception("unhandled error on %s %s", request.method, request.path)
+    db.rollback_session()
+    return error_response(500, "internal_error", "Internal server error / 服务器内部错误")
+
+
+# Flask picks the handler of the most specific class, whatever the order here.
+HANDLERS: tuple[tuple[type[BaseException], Callable[[Any], Response]], ...] = (
+    (ServiceError, handle_service_error),
+    (RetryLater, handle_retry_later),
+    (PoolTimeout, handle_pool_timeout),
+    (OperationalError, handle_database_error),
+    (HTTPException, handle_http_error),
+    (Exception, handle_crash),
+)
+
+
 def init_app(app: Flask) -> None:
-    """Register one error handler for service errors, HTTP errors and crashes."""
-
-    @app.errorhandler(ServiceError)
-    def handle_service_error(error: ServiceError) -> Response:
-        return error_response(status_of(error), error.code, error.message, error.details)
-
-    @app.errorhandler(RetryLater)
-    def handle_retry_later(error: RetryLater) -> Response:
-        return retry_later_response(status_of(error), error.code, error.message)
-
-    @app.errorhandler(PoolTimeout)
-    def handle_pool_timeout(_error: PoolTimeout) -> Response:
-        LOGGER.warning("no database connection free for %s %s", request.method, request.path)
-        return retry_later_response(503, "busy", "The service is busy; try again shortly / 服务繁忙，请稍后再试")
-
-    @app.errorhandler(OperationalError)
-    def handle_database_error(error: OperationalError) -> Response:
-        db.rollback_session()
-        if isinstance(error.orig, QueryCanceled):
-            LOGGER.warning("statement timeout on %s %s", request.method, request.path)
-            seconds = current_app.config["STATEMENT_TIMEOUT_MS"] / 1000
-            return error_response(504, "query_timeout", f"The database query took longer than {seconds:g} s and "
-                                  "was stopped; narrow the filter / 查询超时，请缩小筛选范围")
-        if isinstance(error.orig, LockNotAvailable):
-            LOGGER.warning("write lock wait timed out on %s %s", request.method, request.path)
-            return retry_later_response(503, "write_in_progress", "Another upload or edit is being written; try "
-                                        "again shortly / 其他上传或编辑正在写入，请稍后再试")
-        LOGGER.error("database error on %s %s: %s", request.method, request.path, error.orig or error)
-        return retry_later_response(503, "database_unavailable",
-                                    "The database is unavailable; try again shortly / 数据库暂不可用，请稍后再试")
-
-    @app.errorhandler(HTTPException)
-    def handle_http_error(error: HTTPException) -> Response:
-        code = (error.name or "error").lower().replace(" ", "_")
-        return error_response(error.code or 500, code, error.description or error.name)
-
-    @app.errorhandler(Exception)
-    def handle_crash(error: Exception) -> Response:
-        LOGGER.exception("unhandled error on %s %s", request.method, request.path)
-        db.rollback_session()
-        return error_response(500, "internal_error", "Internal server error / 服务器内部错误")
+    """Register one error handler for service errors, database errors, HTTP errors and crashes."""
+    for error_class, handler in HANDLERS:
+        app.register_error_handler(error_class, handler)
