@@ -35,11 +35,15 @@ class Filter:
     reached_from: dt.date | None = None
     reached_to: dt.date | None = None
 
+    def value_lists(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Return the filter's value lists, each by its parameter name (also the sites column it matches)."""
+        return (("kind", self.kinds), ("stage", self.stages), ("town", self.towns), ("park", self.parks),
+                ("precision", self.precisions))
+
     def query_items(self) -> list[tuple[str, str]]:
         """Return the filter as query-string pairs, the inverse of parse_filter."""
         items: list[tuple[str, str]] = []
-        for key, values in (("kind", self.kinds), ("stage", self.stages), ("town", self.towns),
-                            ("park", self.parks), ("precision", self.precisions)):
+        for key, values in self.value_lists():
             if values:
                 items.append((key, ",".join(values)))
         if self.q:

@@ -7,7 +7,8 @@ import pytest
 from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
-from heshan_map.db import recreate_database, upgrade_database
+from heshan_map.db import upgrade_database
+from heshan_map.storage.database import recreate_database
 from heshan_map.models import Site
 from heshan_map.sitefields import STAGE_FIELDS, STORED_FIELDS
 

@@ -14,21 +14,10 @@ def filter_clause(selection: Filter) -> tuple[str, dict[str, Any]]:
     """Return the WHERE clause of a filter over `sites s`, with its bound parameters."""
     parts = ["TRUE"]
     params: dict[str, Any] = {}
-    if selection.kinds:
-        parts.append("s.kind = ANY(:f_kinds)")
-        params["f_kinds"] = list(selection.kinds)
-    if selection.stages:
-        parts.append("s.stage = ANY(:f_stages)")
-        params["f_stages"] = list(selection.stages)
-    if selection.towns:
-        parts.append("s.town = ANY(:f_towns)")
-        params["f_towns"] = list(selection.towns)
-    if selection.parks:
-        parts.append("s.park = ANY(:f_parks)")
-        params["f_parks"] = list(selection.parks)
-    if selection.precisions:
-        parts.append("s.precision = ANY(:f_precisions)")
-        params["f_precisions"] = list(selection.precisions)
+    for column, values in selection.value_lists():
+        if values:
+            parts.append(f"s.{column} = ANY(:f_{column})")
+            params[f"f_{column}"] = list(values)
     if selection.q:
         parts.append("(s.name ILIKE :f_q ESCAPE '\\' OR s.name_en ILIKE :f_q ESCAPE '\\' "
                      "OR s.code ILIKE :f_q ESCAPE '\\')")

@@ -67,7 +67,7 @@ def upload_page() -> str | WerkzeugResponse:
     user = auth.current_user()
     if user is None:
         return redirect(url_for("login.login", lang=lang if lang != "zh" else None))
-    if auth.ROLE_RANK[user["role"]] < auth.ROLE_RANK["editor"]:
+    if not auth.has_role(user, "editor"):
         raise ServiceError(UI[lang]["editors_only"], code="forbidden")
     return render_template("upload.html", ui=UI[lang], lang=lang, user=user, kinds=KINDS, stages=STAGES,
                            stage_labels=STAGE_LABELS[lang], kind_labels=KIND_LABELS[lang], crs_choices=CRS_CHOICES,
