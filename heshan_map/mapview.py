@@ -89,7 +89,9 @@ class Legend(MacroElement):
         self._name = "Legend"
         self.title = UI[lang]["legend"]
         self.precision_note = UI[lang]["precision_note"]
-        self.stages = [(STAGE_COLOURS[stage], [STAGE_LABELS[lang][kind][stage] for kind in self.LABEL_ORDER])
+        # A label two kinds share (谋划中, 建设中) is named once.
+        self.stages = [(STAGE_COLOURS[stage], list(dict.fromkeys(STAGE_LABELS[lang][kind][stage]
+                                                                for kind in self.LABEL_ORDER)))
                        for stage in STAGES]
 
 

@@ -34,7 +34,7 @@ def site_columns() -> list[Column]:
     """Return the columns of sites: the declared ones (sitefields.STORED_FIELDS), the geometry and the creator."""
     declared = [Column(field.name, SQL_TYPES[field.sql_type or "text"](), nullable=field.nullable,
                        **COLUMN_OPTIONS.get(field.name, {})) for field in STORED_FIELDS]
-    return declared + [Column("geom", Geometry(srid=4326, spatial_index=False), nullable=False),
+    return declared + [Column("geom", Geometry(srid=4326, spatial_index=False), nullable=True),
                        Column("created_by", Text), Column("created_upload_id", BigInteger, ForeignKey("uploads.id"))]
 
 

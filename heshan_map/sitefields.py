@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .vocabulary import KINDS, PRECISIONS
+from .vocabulary import KINDS, PRECISIONS, STAGES
 
 ALL_KINDS = KINDS
 
@@ -79,7 +79,6 @@ class SiteField:
 JSON_TYPES = {"text": "string", "number": "number", "date": "string", "timestamp": "string",
               "integer": "integer", "json": "object", "geometry": "string"}
 NAME_CAP, CODE_CAP, TEXT_CAP = "MAX_NAME_CHARS", "MAX_CODE_CHARS", "MAX_TEXT_CHARS"
-_STAGE_WORDS = ("signed", "started", "in_production")
 
 # Every field of a site, in the order properties and export columns appear.
 FIELDS: tuple[SiteField, ...] = (
@@ -100,11 +99,14 @@ FIELDS: tuple[SiteField, ...] = (
               keeps_when_empty=True),
     SiteField("stage", "text", "column", "阶段", "Stage", nullable=False, sql_type="character varying",
               aliases=("状态", "阶段", "项目状态", "进度", "建设状态"), header_zh="阶段代码", editable=True,
-              compared=True, json_enum=_STAGE_WORDS, cap=NAME_CAP),
+              compared=True, json_enum=STAGES, cap=NAME_CAP),
     SiteField("stage_label", "text", "label", "阶段", "Stage", nullable=False, header_zh="阶段", label_of="stage",
               shown="both", shapefile="stage_lbl"),
+    SiteField("planned_on", "date", "stage", "谋划日期", "Planned", stage="planned", cap=CODE_CAP,
+              aliases=("谋划日期", "谋划时间", "储备日期", "计划日期", "入库日期", "规划日期"), header_zh="谋划日期",
+              editable=True, shown="both"),
     SiteField("signed_on", "date", "stage", "签约/立项日期", "Signed / approved", stage="signed", cap=CODE_CAP,
-              aliases=("签约日期", "签约时间", "立项日期", "规划日期", "获批日期"), header_zh="签约日期",
+              aliases=("签约日期", "签约时间", "立项日期", "获批日期"), header_zh="签约日期",
               editable=True, shown="both"),
     SiteField("started_on", "date", "stage", "动工日期", "Started", stage="started", cap=CODE_CAP,
               aliases=("动工日期", "开工日期", "动工时间", "开工时间"), header_zh="动工日期", editable=True,

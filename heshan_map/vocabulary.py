@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 KINDS: tuple[str, ...] = ("park", "project", "land_plot", "green_site")
-STAGES: tuple[str, ...] = ("signed", "started", "in_production")
-PRECISIONS: tuple[str, ...] = ("surveyed", "point", "approximate", "town")
+STAGES: tuple[str, ...] = ("planned", "signed", "started", "in_production")  # 谋划、签约、开工、投产
+PRECISIONS: tuple[str, ...] = ("surveyed", "point", "approximate", "town", "county")
 TOWNS: tuple[str, ...] = (
     "沙坪街道", "龙口镇", "雅瑶镇", "古劳镇", "桃源镇", "鹤城镇", "共和镇", "址山镇", "宅梧镇", "双合镇",
 )
 EXPORT_FORMATS: tuple[str, ...] = ("geojson", "csv", "xlsx", "gpkg", "kml", "shp.zip")
 STAGE_DATE_FIELDS: dict[str, str] = {
-    "signed": "signed_on", "started": "started_on", "in_production": "in_production_on",
+    "planned": "planned_on", "signed": "signed_on", "started": "started_on", "in_production": "in_production_on",
 }
 
 KIND_LABELS: dict[str, dict[str, str]] = {
@@ -20,25 +20,29 @@ KIND_LABELS: dict[str, dict[str, str]] = {
 
 STAGE_LABELS: dict[str, dict[str, dict[str, str]]] = {
     "zh": {
-        "project": {"signed": "已签约", "started": "已动工", "in_production": "已投产"},
-        "land_plot": {"signed": "已立项", "started": "施工中", "in_production": "已完成"},
-        "green_site": {"signed": "已规划", "started": "建设中", "in_production": "已建成"},
-        "park": {"signed": "已获批", "started": "建设中", "in_production": "已运营"},
+        "project": {"planned": "谋划中", "signed": "已签约", "started": "已动工", "in_production": "已投产"},
+        "land_plot": {"planned": "谋划中", "signed": "已立项", "started": "施工中", "in_production": "已完成"},
+        "green_site": {"planned": "谋划中", "signed": "已立项", "started": "建设中", "in_production": "已建成"},
+        "park": {"planned": "谋划中", "signed": "已获批", "started": "建设中", "in_production": "已运营"},
     },
     "en": {
-        "project": {"signed": "Signed", "started": "Started", "in_production": "In production"},
-        "land_plot": {"signed": "Approved", "started": "Under works", "in_production": "Completed"},
-        "green_site": {"signed": "Planned", "started": "Under construction", "in_production": "Built"},
-        "park": {"signed": "Approved", "started": "Under construction", "in_production": "Operating"},
+        "project": {"planned": "Planned", "signed": "Signed", "started": "Started", "in_production": "In production"},
+        "land_plot": {"planned": "Planned", "signed": "Approved", "started": "Under works",
+                      "in_production": "Completed"},
+        "green_site": {"planned": "Planned", "signed": "Approved", "started": "Under construction",
+                       "in_production": "Built"},
+        "park": {"planned": "Planned", "signed": "Approved", "started": "Under construction",
+                 "in_production": "Operating"},
     },
 }
 
 PRECISION_LABELS: dict[str, dict[str, str]] = {
-    "zh": {"surveyed": "实测", "point": "坐标点", "approximate": "估计位置", "town": "仅知镇街"},
-    "en": {"surveyed": "Surveyed", "point": "Picked point", "approximate": "Approximate", "town": "Town only"},
+    "zh": {"surveyed": "实测", "point": "坐标点", "approximate": "估计位置", "town": "仅知镇街", "county": "位置待定"},
+    "en": {"surveyed": "Surveyed", "point": "Picked point", "approximate": "Approximate", "town": "Town only",
+           "county": "Place unknown"},
 }
 
-STAGE_COLOURS: dict[str, str] = {"signed": "#1f77b4", "started": "#ff7f0e", "in_production": "#2ca02c"}
+STAGE_COLOURS: dict[str, str] = {"planned": "#9467bd", "signed": "#1f77b4", "started": "#ff7f0e", "in_production": "#2ca02c"}
 
 
 def stage_label(kind: str, stage: str, lang: str = "zh") -> str:
@@ -48,13 +52,15 @@ def stage_label(kind: str, stage: str, lang: str = "zh") -> str:
 
 # Words Heshan's sheets use for the stages besides the labels above.
 STAGE_SYNONYMS: dict[str, str] = {
+    "谋划": "planned", "谋划中": "planned", "储备": "planned", "拟建": "planned", "计划": "planned",
+    "规划中": "planned", "已规划": "planned", "前期": "planned", "筹建": "planned", "plan": "planned",
     "签约": "signed", "已签约": "signed", "签约落地": "signed", "立项": "signed", "获批": "signed",
     "动工": "started", "开工": "started", "已开工": "started", "在建": "started", "建设中": "started",
     "施工": "started", "续建": "started", "新开工": "started",
     "投产": "in_production", "已投产": "in_production", "竣工": "in_production", "已竣工": "in_production",
     "建成": "in_production", "完成": "in_production", "运营": "in_production", "竣工投产": "in_production",
     "in production": "in_production", "production": "in_production", "operating": "in_production",
-    "completed": "in_production", "built": "in_production", "approved": "signed", "planned": "signed",
+    "completed": "in_production", "built": "in_production", "approved": "signed",
     "under construction": "started", "under works": "started",
 }
 

@@ -83,7 +83,7 @@ def test_the_legend_is_a_declared_element_of_its_own():
     assert legend.strip().startswith('<section id="legend">') and "<h2>图例</h2>" in legend
     for stage in STAGES:
         assert f'<span class="swatch" style="background: {STAGE_COLOURS[stage]}"></span>' in legend
-    assert "已签约 / 已立项 / 已规划 / 已获批" in legend
+    assert "已签约 / 已立项 / 已获批" in legend
     assert all(f'class="swatch {style}"' in legend for style in ("solid", "hollow", "dotted"))
     assert 'id="legend"' not in parts["html"]  # the page places it in the panel, not over the map
 

@@ -14,8 +14,8 @@ from heshan_map.sitefields import STAGE_FIELDS, STORED_FIELDS
 
 from .conftest import TEST_URL
 
-# The columns of sites the declaration does not hold: the geometry and who created the site from what.
-UNDECLARED_COLUMNS = {"geom": ("USER-DEFINED", "NO"), "created_by": ("text", "YES"),
+# The columns of sites the declaration does not hold: the geometry (none when the place is unknown) and who created the site from what.
+UNDECLARED_COLUMNS = {"geom": ("USER-DEFINED", "YES"), "created_by": ("text", "YES"),
                       "created_upload_id": ("bigint", "YES")}
 
 

@@ -259,13 +259,15 @@ def test_csv_samples_commit_in_every_encoding(client, connection, editor, name: 
     assert first["precision"] == "point"
 
 
-def test_csv_sample_as_saved_names_the_unknown_stage_at_its_spreadsheet_row(client, connection, editor) -> None:
-    before = counts(connection)
-    report = upload_refused(client, editor, (DATA / "projects_gbk.csv").read_bytes(), "projects_gbk.csv",
-                            kind="project")
-    # Header row 1, data row 2, a blank row 3, then rows 4 and 5: 谋划 (in planning) is no stage of the map.
-    assert "谋划" in error_at(report, 5, "状态")["message"]
-    assert counts(connection) == before
+def test_csv_sample_as_saved_reads_planning_as_the_planned_stage(client, connection, editor) -> None:
+    # Header row 1, data row 2, a blank row 3, then rows 4 and 5: 谋划 (in planning) is the pipeline's first stage.
+    report = upload_ok(client, editor, (DATA / "projects_gbk.csv").read_bytes(), "projects_gbk.csv",
+                       kind="project")
+    assert report["encoding"] == "gb18030" and report["created"] == 3
+    stored = features_by_name(client, report)
+    assert stored["址山镇新材料项目，二期"]["properties"]["stage"] == "planned"
+    assert stored["址山镇新材料项目，二期"]["properties"]["stage_label"] == "谋划中"
+    assert stored["鹤山工业城扩园项目"]["properties"]["stage"] == "started"
 
 
 def test_xlsx_sample_commits_typed_cells(client, editor) -> None:
