@@ -93,7 +93,7 @@ def users_create(name: str, role: str) -> None:
 @click.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @click.option("--kind", type=click.Choice(KINDS), default=None,
-              help="kind of every row (else the file's kind column)")
+              help="kind of rows without a kind column value (else assumed from the file's headers or format)")
 @click.option("--crs", default=None, help="EPSG:<code>, GCJ-02 or BD-09 (default: the file's own, or EPSG:4326)")
 @click.option("--stage", type=click.Choice(STAGES), default=None,
               help="stage of rows that give none")

@@ -17,7 +17,7 @@ from .ingest.cells import KIND_ALIASES
 from .ingest.checks import InputRecord, Options
 from .ingest.crs import WGS84
 from .ingest.rows import check_records
-from .sitefields import EDITABLE, KEEPS_WHEN_EMPTY, READ_ONLY
+from .sitefields import EDITABLE, KEEPS_WHEN_EMPTY, READ_ONLY, STAGE_DATE_FIELD
 from .storage import site_reads
 from .storage import site_writes
 from .uploads import load_reference
@@ -35,7 +35,7 @@ def feature_errors(errors: list[dict[str, Any]]) -> ServiceError:
 
 
 def read_feature_body(body: Any) -> tuple[dict[str, Any], Any]:
-    """Return the properties and the geometry of a (partial) GeoJSON Feature body."""
+    """Return the properties and the geometry of a (partial) GeoJSON Feature body (None when null or absent)."""
     if not isinstance(body, dict):
         raise ServiceError("the body must be a JSON object: a (partial) GeoJSON Feature", code="invalid_body")
     properties = body.get("properties") or {}
@@ -75,26 +75,30 @@ def read_geometry(value: Any) -> Any:
 
 
 def save_feature(session: Session, properties: dict[str, Any], geometry: Any, actor: str, limits: dict[str, int],
-                 site_id: int | None, clear: tuple[str, ...] = (), expected_version: int | None = None) -> int:
+                 site_id: int | None, clear: tuple[str, ...] = (), expected_version: int | None = None,
+                 drop_position: bool = False, ordered_dates: frozenset[str] | None = None) -> int:
     """Validate one site like an upload row and write it in the session's transaction; return its id.
 
-    Errors are a ServiceError invalid_feature with details. The caller commits.
+    `drop_position`: the editor removed the site's position, so the stored one is not kept. `ordered_dates`: the
+    stage dates checked for order (None: all; a PATCH: those it sends, the stored ones may be defaults). Errors
+    are a ServiceError invalid_feature with details. The caller commits.
     """
-    validation = check_records([InputRecord(row=1, values=properties, geometry=geometry)], Options(limits=limits),
-                               load_reference(session), WGS84)
+    validation = check_records([InputRecord(row=1, values=properties, geometry=geometry)],
+                               Options(limits=limits, ordered_dates=ordered_dates), load_reference(session), WGS84)
     if validation.errors:
         raise feature_errors(validation.errors)
     record = validation.records[0]
     record.site_id = site_id
     record.clear = clear
     record.expected_version = expected_version
+    record.keep_geometry = record.keep_geometry and not drop_position
     result = site_writes.upsert_sites(session, [record], actor=actor, default_stage_date=today_in_heshan(),
                                       default_source=f"API: {actor}")
     return result.actions[1][1]
 
 
 def create_feature(session: Session, body: Any, actor: str, limits: dict[str, int]) -> int:
-    """Create a site from a Feature; refuse a code that is already used."""
+    """Create a site from a Feature; refuse a code that is already used. No geometry and no place: county."""
     site_writes.lock_site_writes(session)  # held to the commit: a twin request sees this site and gets 409
     properties, geometry = read_feature_body(body)
     code = properties.get("code")
@@ -107,10 +111,35 @@ def create_feature(session: Session, body: Any, actor: str, limits: dict[str, in
     return save_feature(session, properties, geometry, actor, limits, None)
 
 
+def merged_position(current: dict[str, Any], patch: dict[str, Any], merged: dict[str, Any], geometry: Any,
+                    removed: bool) -> tuple[Any, tuple[str, ...], bool]:
+    """Return the geometry a patched site is checked with, the place fields to empty, and whether to drop its position.
+
+    A new geometry derives the town and park again; `"geometry": null` removes the position and the place fields
+    the patch does not give (the site becomes county unless the patch names a place); no geometry keeps the
+    stored one, except that a county site, or a site drawn only at its town, is placed by the names it is given.
+    """
+    if geometry is not None or removed:
+        for name in ("town", "park", "precision"):
+            merged.pop(name, None)
+        cleared = tuple(name for name in ("town", "park") if removed and name not in patch)
+        return geometry, cleared, removed
+    placed_by_town = current["precision"] == "town" and ("town" in patch or "park" in patch)
+    if current["geometry"] is None or placed_by_town:
+        if "precision" not in patch:
+            merged.pop("precision", None)
+        return None, (), True
+    return shape(json.loads(current["geometry"])), (), False
+
+
 def update_feature(session: Session, current: dict[str, Any], body: Any, actor: str, limits: dict[str, int]) -> int:
-    """Apply a partial Feature to the site the editor read: absent fields stay, a field sent as null is emptied."""
+    """Apply a partial Feature to the site the editor read: absent fields stay, a field sent as null is emptied.
+
+    `"geometry": null` removes the site's position; an absent geometry keeps it.
+    """
     site_writes.lock_site_writes(session)  # held to the commit: a twin rename sees this one and gets 409
     patch, geometry = read_feature_body(body)
+    removed = "geometry" in body and body["geometry"] is None  # read_feature_body checked it is an object
     code = patch.get("code")
     if code and code != current["code"]:
         other = site_reads.site_id_for_code(session, str(code))
@@ -118,12 +147,7 @@ def update_feature(session: Session, current: dict[str, Any], body: Any, actor: 
             raise ServiceError(f"code '{code}' belongs to site {other}", code="conflict")
     clear = tuple(name for name, value in patch.items() if value is None and name in KEEPS_WHEN_EMPTY)
     merged = {key: value for key, value in site_properties(current).items() if key in EDITABLE}
-    if geometry is not None:
-        merged.pop("town", None)
-        merged.pop("park", None)
-        merged.pop("precision", None)
-    else:
-        geometry = shape(json.loads(current["geometry"]))
+    geometry, cleared, drop_position = merged_position(current, patch, merged, geometry, removed)
     merged.update(patch)
     kind, name = str(merged.get("kind") or "").strip(), str(merged.get("name") or "").strip()
     kind = KIND_ALIASES.get(kind) or KIND_ALIASES.get(kind.lower()) or kind
@@ -133,4 +157,6 @@ def update_feature(session: Session, current: dict[str, Any], body: Any, actor: 
         if other is not None and other != current["id"]:
             raise ServiceError(f"a site of this kind and name exists (site {other}); give this one another name"
                                " or a code", code="conflict")
-    return save_feature(session, merged, geometry, actor, limits, current["id"], clear, current["version"])
+    return save_feature(session, merged, geometry, actor, limits, current["id"], clear + cleared,
+                        current["version"], drop_position=drop_position,
+                        ordered_dates=frozenset(name for name in patch if name in STAGE_DATE_FIELD.values()))

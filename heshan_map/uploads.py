@@ -117,7 +117,7 @@ def read_upload(request: UploadRequest, options: Options) -> tuple[RawTable, Crs
     if read.crs_problem and options.crs is None:
         raise ServiceError(f"the file's coordinate system cannot be used ({read.crs_problem}); "
                            "give it with the crs parameter", code="invalid_crs")
-    options.kind = options.kind or read.defaults.kind
+    options.format_kind = read.defaults.kind  # rows that name no kind take it unless the upload gives one
     options.default_stage = options.default_stage or read.defaults.stage
     return read.table, read.crs
 
@@ -138,8 +138,9 @@ def raw_rows_of(table: RawTable) -> list[dict[str, Any]]:
 def preview_of(validation: Validation) -> dict[str, Any]:
     """Return the first rows that passed as a GeoJSON FeatureCollection for the preview map."""
     features = []
-    for record in validation.records[:PREVIEW_LIMIT]:
-        features.append({"type": "Feature", "geometry": mapping(record.geometry), "properties": {
+    for record in validation.records[:PREVIEW_LIMIT]:  # a site whose place is unknown has no geometry
+        geometry = mapping(record.geometry) if record.geometry is not None else None
+        features.append({"type": "Feature", "geometry": geometry, "properties": {
             "row": record.row, "name": record.name, "kind": record.kind, "stage": record.stage,
             "code": record.code, "town": record.town, "precision": record.precision}})
     return {"type": "FeatureCollection", "features": features,
@@ -168,6 +169,7 @@ def report_of(request: UploadRequest, table: RawTable, validation: Validation) -
         "upload_id": None, "dry_run": request.dry_run, "format": table.format, "encoding": table.encoding,
         "crs": validation.crs_used, "rows": len(table.rows), "valid_rows": len(validation.records),
         "unknown_columns": validation.unknown_columns, "warnings": table.warnings,
+        "kind_assumed": validation.kind_assumed,
         "sha256": hashlib.sha256(request.data).hexdigest(),
     }
 

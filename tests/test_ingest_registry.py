@@ -11,7 +11,7 @@ import pytest
 
 import heshan_map.ingest
 from heshan_map.ingest.crs import CrsSpec
-from heshan_map.ingest.landreport import LandReportError
+from heshan_map.ingest.landreport import LandReportError, plot_code
 from heshan_map.ingest.readers import (LAND_REPORT_DEFAULTS, READERS, TABLE_READERS, FileDefaults, NotATable,
                                        read_file, read_table)
 from heshan_map.ingest.safety import Limits, UnsafeFile
@@ -131,3 +131,12 @@ def test_no_ingest_module_imports_storage_the_database_or_flask(path: Path) -> N
     forbidden = {name for name in imported_modules(path)
                  if any(name == prefix or name.startswith(prefix + ".") for prefix in FORBIDDEN_IMPORTS)}
     assert not forbidden, f"{path.name} imports {sorted(forbidden)}"
+
+
+def test_a_land_report_plot_keeps_a_plot_number_that_identifies_it() -> None:
+    read = read_file((DATA / "land_report_utf8_noprefix.txt").read_bytes(), "报备/雅瑶.txt")
+    assert [row["地块号"] for row in read.table.rows] == ["A-01"]  # its own code, no file name in front
+    assert plot_code("4407842024001", "x.txt") == "4407842024001"  # a plot code of digits, too long to be a count
+    assert [plot_code(number, "dir/项目B.txt") for number in ("1", "12", "0003")] == [
+        "项目B.txt#1", "项目B.txt#12", "项目B.txt#0003"]
+    assert plot_code("", "项目B.txt") is None

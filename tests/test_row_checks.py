@@ -62,8 +62,12 @@ def test_a_record_without_coordinates_is_placed_by_the_gazetteer_it_is_given() -
     assert record.geometry.equals(LAISU.point) and record.precision == "approximate"
     assert record.town == "共和镇" and record.keep_geometry is True
     assert result.notes == [{"row": 1, "message": "placed at 来苏村 (approximate: no coordinates given)"}]
+    # Issue 10: a village the gazetteer does not know leaves the place unknown: county, no geometry, a note.
     unplaced = one({"name": "村里项目", "kind": "project", "stage": "signed", "village": "来苏"})
-    assert unplaced.records == [] and "no known park, village or town" in unplaced.errors[0]["message"]
+    [county] = unplaced.records
+    assert unplaced.errors == [] and (county.precision, county.geometry, county.town) == ("county", None, None)
+    assert "no known park, village or town" in unplaced.notes[0]["message"]
+    assert "village '来苏' is not in the gazetteer" in unplaced.notes[0]["message"]
 
 
 def test_the_gazetteer_the_service_builds_places_by_village_and_town(session) -> None:
@@ -130,3 +134,50 @@ def test_a_table_row_and_a_record_of_the_same_site_get_the_same_result() -> None
     from_record = one(values)
     assert from_table.errors == from_record.errors and len(from_record.errors) == 3
     assert [error["column"] for error in from_record.errors] == ["area_ha", "started_on", "precision"]
+
+
+def test_the_planned_stage_and_its_date_are_read_from_the_sheets_words() -> None:
+    columns = SourceColumns({"name": ColumnMatch("项目名称", "name"), "kind": ColumnMatch("类型", "kind"),
+                             "stage": ColumnMatch("状态", "stage"), "lon": ColumnMatch("经度", "lon"),
+                             "lat": ColumnMatch("纬度", "lat"), "planned_on": ColumnMatch("谋划日期", "planned_on"),
+                             "signed_on": ColumnMatch("签约日期", "signed_on")})
+    records = [InputRecord(2, {**SITE, "name": word, "stage": word, "planned_on": "2023-04"})
+               for word in ("谋划", "储备", "拟建", "规划中")]
+    records.append(InputRecord(6, {**SITE, "name": "已签约的", "stage": "已签约", "planned_on": "2023",
+                                   "signed_on": "2023-09-01"}))
+    result = check_records(records, Options(), NO_PLACES, WGS84, columns)
+    assert result.errors == []
+    assert [record.stage for record in result.records] == ["planned"] * 4 + ["signed"]
+    assert result.records[0].stage_dates["planned"].isoformat() == "2023-04"
+    assert sorted(result.records[-1].stage_dates) == ["planned", "signed"]
+
+
+def test_stage_dates_out_of_order_are_an_error_naming_both_dates() -> None:
+    columns = SourceColumns({name: ColumnMatch(header, name) for name, header in (
+        ("name", "项目名称"), ("kind", "类型"), ("stage", "状态"), ("lon", "经度"), ("lat", "纬度"),
+        ("planned_on", "谋划日期"), ("signed_on", "签约日期"), ("started_on", "开工日期"))})
+    records = [InputRecord(2, {**SITE, "name": "甲", "stage": "在建", "planned_on": "2024-06", "started_on": "2024-03"}),
+               InputRecord(3, {**SITE, "name": "乙", "stage": "在建", "signed_on": "2024-05-02",
+                               "started_on": "2024-05-01"}),
+               # Known to different precisions, 2024 and 2024-03 agree.
+               InputRecord(4, {**SITE, "name": "丙", "stage": "在建", "planned_on": "2024", "started_on": "2024-03"}),
+               # The existing rule: a date for a stage the row has not reached.
+               InputRecord(5, {**SITE, "name": "丁", "stage": "谋划", "signed_on": "2024-03"})]
+    result = check_records(records, Options(), NO_PLACES, WGS84, columns)
+    assert [record.name for record in result.records] == ["丙"]
+    errors = {error["row"]: error for error in result.errors}
+    assert errors[2]["column"] == "谋划日期, 开工日期"
+    assert "谋划日期 2024-06 晚于 开工日期 2024-03" in errors[2]["message"]
+    assert "planned_on 2024-06 is after started_on 2024-03" in errors[2]["message"]
+    assert errors[3]["column"] == "签约日期, 开工日期" and "signed_on 2024-05-02 is after started_on 2024-05-01" \
+        in errors[3]["message"]
+    assert errors[5]["column"] == "签约日期" and "a date for signed but the stage is only planned" in errors[5]["message"]
+
+
+def test_a_patch_orders_only_the_stage_dates_it_sends() -> None:
+    # A PATCH merges the stored dates (a signed_on may be the day the site was entered) with the ones it sends.
+    merged = {**SITE, "stage": "started", "signed_on": "2026-01-05", "started_on": "2025-06-01"}
+    sent_only_start = one(merged, ordered_dates=frozenset({"started_on"}))
+    assert sent_only_start.errors == [] and sorted(sent_only_start.records[0].stage_dates) == ["signed", "started"]
+    sent_both = one(merged, ordered_dates=frozenset({"signed_on", "started_on"}))
+    assert sent_both.records == [] and sent_both.errors[0]["column"] == "signed_on, started_on"

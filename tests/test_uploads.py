@@ -380,7 +380,8 @@ def test_land_report_without_zone_prefix_commits(client, editor) -> None:
                        "land_report_utf8_noprefix.txt")
     stored = features_by_name(client, report)
     assert_plot_matches_truth(stored["雅瑶镇产业园地块"], LAND_REPORTS.TRUE_PLOTS["utf8-1"]["rings"])
-    assert stored["雅瑶镇产业园地块"]["properties"]["code"] == "land_report_utf8_noprefix.txt#A-01"  # file name + plot number
+    # Issue 10: a 地块号 that identifies the plot (A-01, not a bare 1, 2, 3) is its code as it is.
+    assert stored["雅瑶镇产业园地块"]["properties"]["code"] == "A-01"
 
 
 def test_bad_land_report_names_its_lines(client, connection, editor) -> None:

@@ -9,8 +9,7 @@ from heshan_map.ingest.crs import wgs84_to_bd09, wgs84_to_gcj02
 
 from . import test_uploads
 from .test_uploads import (ONE_PROJECT, PROJECT_HEADER, counts, csv_bytes, feature, features_by_id, features_by_name,
-                           geojson_bytes, metres_between, point_of, post_upload, upload_ok, upload_record,
-                           upload_refused)
+                           geojson_bytes, metres_between, point_of, post_upload, upload_ok, upload_record)
 
 editor = test_uploads.editor  # the fixtures of test_uploads, shared
 
@@ -131,9 +130,12 @@ def test_a_park_known_only_to_its_town_places_no_better_than_town(client, connec
     assert features_by_id(client, report)[2]["properties"]["precision"] == "town"
 
 
-def test_row_with_no_position_and_no_place_is_an_error(client, connection, editor) -> None:
-    before = counts(connection)
+def test_row_with_no_position_and_no_known_place_is_accepted_as_county(client, connection, editor) -> None:
+    # Issue 10: no longer an error; the site's place is unknown (county, no geometry) and the report says so.
     data = csv_bytes(["项目名称", "园区", "状态"], [["无处可放", "不存在的园区", "已签约"]])
-    report = upload_refused(client, editor, data, "nowhere.csv", kind="project")
-    assert report["errors"][0]["row"] == 2
-    assert counts(connection) == before
+    report = upload_ok(client, editor, data, "nowhere.csv", kind="project")
+    assert report["errors"] == [] and report["created"] == 1
+    [note] = [note for note in report["notes"] if note["row"] == 2]
+    assert "place unknown (county)" in note["message"] and "园区 '不存在的园区' is not in the gazetteer" in note["message"]
+    stored = connection.execute(text("SELECT precision, geom IS NULL, park FROM sites WHERE name = '无处可放'")).one()
+    assert tuple(stored) == ("county", True, "不存在的园区")

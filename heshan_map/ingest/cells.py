@@ -112,11 +112,11 @@ def read_stage(reader: RowReader, options: Options) -> str:
     if value is None:
         if options.default_stage:
             return options.default_stage
-        raise RowError(reader.header("stage"), "缺少阶段 / stage missing (signed/started/in_production or 已签约/已动工/已投产 …)")
+        raise RowError(reader.header("stage"), "缺少阶段 / stage missing (planned/signed/started/in_production or 谋划中/已签约/已动工/已投产 …)")
     stage = stage_from_label(value)
     if stage is None:
-        raise RowError(reader.header("stage"), f"未知阶段「{value}」 / unknown stage '{value}'; expected signed, started, in_production "
-                       "or a label such as 已签约/已动工/已投产")
+        raise RowError(reader.header("stage"), f"未知阶段「{value}」 / unknown stage '{value}'; expected planned, signed, started, "
+                       "in_production or a label such as 谋划中/已签约/已动工/已投产")
     return stage
 
 
@@ -133,8 +133,12 @@ def read_town(reader: RowReader) -> str | None:
     raise RowError(reader.header("town"), f"未知镇街「{value}」 / unknown town '{value}'; Heshan's towns are {'、'.join(TOWNS)}")
 
 
-def read_stage_dates(reader: RowReader, stage: str, latest: dt.date) -> dict[str, PartialDate]:
-    """Return the dates of the stages reached, refusing a date for a stage not yet reached."""
+def read_stage_dates(reader: RowReader, stage: str, latest: dt.date,
+                     ordered: frozenset[str] | None = None) -> dict[str, PartialDate]:
+    """Return the dates of the stages reached, refusing a date for a stage not yet reached or out of order.
+
+    `ordered`: the date fields whose order is checked (None: all).
+    """
     dates: dict[str, PartialDate] = {}
     for date_stage, field_name in STAGE_DATE_FIELDS.items():
         raw = reader.raw(field_name)
@@ -149,7 +153,31 @@ def read_stage_dates(reader: RowReader, stage: str, latest: dt.date) -> dict[str
         if partial.value > latest:
             raise RowError(reader.header(field_name), f"日期超过一年以后 / {partial.isoformat()} is more than a year ahead")
         dates[date_stage] = partial
+    check_stage_order(reader, {date_stage: date for date_stage, date in dates.items()
+                               if ordered is None or STAGE_DATE_FIELDS[date_stage] in ordered})
     return dates
+
+
+def comparable(date: PartialDate, precision: str) -> tuple[int, ...]:
+    """Return a date cut to a precision (year, month or day), to compare dates known to different precisions."""
+    parts = (date.value.year, date.value.month, date.value.day)
+    return parts[:{"year": 1, "month": 2}.get(precision, 3)]
+
+
+def check_stage_order(reader: RowReader, dates: dict[str, PartialDate]) -> None:
+    """Refuse a stage dated after a later stage (谋划 after 动工), naming both dates; 2024 and 2024-05 agree."""
+    ordered = [(stage, dates[stage]) for stage in STAGES if stage in dates]
+    for index, (earlier, earlier_date) in enumerate(ordered):
+        for later, later_date in ordered[index + 1:]:
+            coarser = "year" if "year" in (earlier_date.precision, later_date.precision) else (
+                "month" if "month" in (earlier_date.precision, later_date.precision) else "day")
+            if comparable(earlier_date, coarser) > comparable(later_date, coarser):
+                earlier_field, later_field = STAGE_DATE_FIELDS[earlier], STAGE_DATE_FIELDS[later]
+                first, then = reader.header(earlier_field), reader.header(later_field)
+                raise RowError(f"{first}, {then}",
+                               f"阶段日期顺序颠倒：{first} {earlier_date.isoformat()} 晚于 {then} "
+                               f"{later_date.isoformat()} / {earlier_field} {earlier_date.isoformat()} is after "
+                               f"{later_field} {later_date.isoformat()}; a site is {earlier} before it is {later}")
 
 
 def json_safe(value: object) -> object:

@@ -22,12 +22,14 @@ class Validation:
     notes: list[dict[str, Any]] = field(default_factory=list)
     crs_used: str | None = None
     unknown_columns: list[str] = field(default_factory=list)
+    # The kind rows without one were taken to be, and why ({"kind", "because"}); None when none was assumed.
+    kind_assumed: dict[str, str] | None = None
 
     def error(self, row: int | None, column: str | None, message: str) -> None:
         """Record an error of a row and column."""
         self.errors.append({"row": row, "column": column, "message": message})
 
-    def note(self, row: int, message: str) -> None:
+    def note(self, row: int | None, message: str) -> None:
         """Record something done to a row that the user should know."""
         self.notes.append({"row": row, "message": message})
 
@@ -40,6 +42,9 @@ class Options:
     crs: CrsSpec | None = None
     repair: bool = False
     default_stage: str | None = None
+    format_kind: str | None = None  # the kind the file's format implies (a land report's plots are land plots)
+    # The stage-date fields whose order is checked: None, all a record gives; a PATCH, those the editor sent.
+    ordered_dates: frozenset[str] | None = None
     limits: dict[str, int] = field(default_factory=default_limits)  # bounds.INPUT_LIMITS by name
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 
 from shapely.geometry import Polygon
@@ -131,17 +132,28 @@ def read_land_report(data: bytes) -> LandReport:
 
 
 PLOT_COLUMNS = ["地块号", "地块名称", "面积(公顷)", "用途", "地类编码", "图幅号"]
+# A 地块号 of one to four digits (1, 2, 12) is the plot's place in its report, not a name of the plot.
+SEQUENCE_NUMBER = re.compile(r"^\d{1,4}$")
+
+
+def plot_code(plot_id: str, filename: str) -> str | None:
+    """Return a plot's code: its own 地块号 when that identifies it, else `<file name>#<number>`."""
+    if not plot_id:
+        return None
+    if SEQUENCE_NUMBER.match(plot_id):
+        return f"{filename.rsplit('/', 1)[-1]}#{plot_id}"
+    return plot_id
 
 
 def plot_table(report: LandReport, filename: str) -> RawTable:
     """Return the plots of a land report as a table with projected polygons.
 
-    Plots are numbered 1, 2, 3… in every report, so a plot's code is the file's name and its number
+    A plot whose 地块号 identifies it (A-01, 4407842024001) keeps it as its code. A bare sequence number (1, 2, 3,
+    as many reports number their plots) is not unique, so the code is the file's name and the number
     (`项目A.txt#1`): re-uploading the same report updates its plots, another report adds its own.
     """
-    stem = filename.rsplit("/", 1)[-1]
     rows: list[dict[str, object]] = [
-        {"地块号": f"{stem}#{plot.plot_id}" if plot.plot_id else None, "地块名称": plot.name or plot.plot_id,
+        {"地块号": plot_code(plot.plot_id, filename), "地块名称": plot.name or plot.plot_id,
          "面积(公顷)": plot.area_ha, "用途": plot.use or None, "地类编码": plot.land_class or None,
          "图幅号": plot.sheet or None}
         for plot in report.plots]

@@ -98,12 +98,12 @@ def convert_lonlat(pending: list[tuple[SiteRecord, tuple[float, float] | None]],
 
 def check_inside_county(records: list[SiteRecord], county: BaseGeometry | None, result: Validation,
                         column_of: Callable[[int], str]) -> None:
-    """Refuse every record whose geometry is not wholly inside Heshan."""
+    """Refuse every record whose geometry is not wholly inside Heshan (a record whose place is unknown has none)."""
     if county is None or not records:
         return
     shapely.prepare(county)
     geometries = np.array([record.geometry for record in records], dtype=object)
-    inside = shapely.covers(county, geometries)
+    inside = shapely.covers(county, geometries) | shapely.is_missing(geometries)
     for record, ok in zip(records, inside):
         if not ok:
             x, y = record.geometry.representative_point().coords[0]

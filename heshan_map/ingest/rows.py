@@ -20,6 +20,7 @@ from .places import Reference
 from .positions import PENDING_POSITION, check_inside_county, convert_lonlat, position_columns_of, read_position
 
 LOGGER = logging.getLogger(__name__)
+COUNTY = "county"  # the precision of a site whose place is unknown: no geometry
 STORED_NUMBERS = tuple(name for name in NUMBER_FIELDS if name in VALUE_FIELDS)  # numbers a site keeps
 LonLat = tuple[float, float]
 Value = TypeVar("Value")
@@ -92,14 +93,15 @@ class RowChecker:
         precision_text = self.read_or_note(lambda: read_precision(reader), problems)
         code = reader.text("code")
         self.check_identity(reader, record.row, code, values, problems)
-        lonlat, geometry, precision, placed_by_name = self.locate(reader, record, values, problems)
+        lonlat, geometry, precision, placed_by_name = self.locate(reader, record, values, precision_text, problems)
         if problems:
             for problem in problems:
                 self.result.error(record.row, problem.column, problem.message)
             return None
         site = SiteRecord(
             row=record.row, kind=values["kind"], name=values["name"], stage=values["stage"],
-            precision=precision_text or precision, geometry=geometry or PENDING_POSITION, code=code,
+            precision=precision if precision == COUNTY else precision_text or precision,
+            geometry=PENDING_POSITION if lonlat is not None else geometry, code=code,
             town=values.get("town"), park=reader.text("park"),
             values={name: values.get(name) if name in NUMBER_FIELDS else reader.text(name) for name in VALUE_FIELDS},
             attributes=self.attributes_of(record), stage_dates=stage_dates, keep_geometry=placed_by_name)
@@ -139,7 +141,8 @@ class RowChecker:
         """Return the dates of the stages reached, when the stage read."""
         if "stage" not in values:
             return {}
-        dates = self.read_or_note(lambda: read_stage_dates(reader, values["stage"], self.latest_date), problems)
+        dates = self.read_or_note(lambda: read_stage_dates(reader, values["stage"], self.latest_date,
+                                                                 self.options.ordered_dates), problems)
         return dates or {}
 
     def check_identity(self, reader: RowReader, row_no: int, code: str | None, values: dict[str, Any],
@@ -161,9 +164,9 @@ class RowChecker:
             else:
                 self.seen_names[key] = row_no
 
-    def locate(self, reader: RowReader, record: InputRecord, values: dict[str, Any],
+    def locate(self, reader: RowReader, record: InputRecord, values: dict[str, Any], precision_text: str | None,
                problems: list[RowError]) -> Located:
-        """Return the record's position: its own, else a named place's; then check the geometry fits its kind."""
+        """Return the record's position: its own, else a named place's, else none (county); then check its type."""
         lonlat, geometry, precision = None, None, "town"
         placed_by_name = False
         try:
@@ -171,17 +174,13 @@ class RowChecker:
                 reader, record.row, record.geometry, self.options, self.file_crs, self.result)
         except (RowError, CrsError) as error:
             problems.append(error if isinstance(error, RowError) else RowError("geometry", str(error)))
-        if lonlat is None and geometry is None and not problems:
-            place = self.reference.gazetteer.find(reader.text("park"), reader.text("village"), values.get("town"))
-            if place is None:
-                problems.append(RowError(None, "没有坐标，也没有可定位的园区、村或镇街 / no coordinates, and no known "
-                                               "park, village or town to place it"))
-            else:
-                geometry, precision = place.point, place.precision
-                placed_by_name = True
-                self.result.note(record.row, f"placed at {place.name} ({place.precision}: no coordinates given)")
-                if values.get("town") is None and place.town:
-                    values["town"] = place.town
+        positioned = lonlat is not None or geometry is not None
+        if positioned and precision_text == COUNTY:
+            problems.append(RowError(reader.header("precision"), "位置精度为“位置待定”却给了位置 / precision county "
+                                     "(place unknown) but the row has a position "
+                                     f"({position_columns_of(reader, record.geometry)})"))
+        elif not positioned and not problems:
+            geometry, precision, placed_by_name = self.place_by_name(reader, record.row, values, precision_text)
         if geometry is not None and "kind" in values and not problems:
             try:
                 geometry = check_geometry(geometry, values["kind"], self.options.repair,
@@ -189,6 +188,30 @@ class RowChecker:
             except RowError as error:
                 problems.append(error)
         return lonlat, geometry, precision, placed_by_name
+
+    def place_by_name(self, reader: RowReader, row_no: int, values: dict[str, Any],
+                      precision_text: str | None) -> tuple[BaseGeometry | None, str, bool]:
+        """Return where a row without a position goes: the place its park, village or town names, else nowhere.
+
+        Nowhere is precision county (place unknown), noted; an existing site then keeps its own position, unless
+        the row itself says county.
+        """
+        if precision_text == COUNTY:
+            return None, COUNTY, False
+        names = {name: reader.text(name) for name in ("park", "village")}
+        place = self.reference.gazetteer.find(names["park"], names["village"], values.get("town"))
+        if place is None:
+            unknown = "; ".join(f"{reader.header(name)} '{shown(text)}' is not in the gazetteer"
+                                for name, text in names.items() if text)
+            self.result.note(row_no, "位置待定 / place unknown (county): no coordinates and no known park, village "
+                                     f"or town{f' ({unknown})' if unknown else ''}; it is listed, not drawn")
+            if precision_text is not None:
+                self.result.note(row_no, f"precision '{precision_text}' is not kept: the row has no position")
+            return None, COUNTY, True
+        self.result.note(row_no, f"placed at {place.name} ({place.precision}: no coordinates given)")
+        if values.get("town") is None and place.town:
+            values["town"] = place.town
+        return place.point, place.precision, True
 
     def attributes_of(self, record: InputRecord) -> dict[str, Any]:
         """Return the record's non-empty cells of other columns as JSON values."""

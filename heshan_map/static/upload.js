@@ -35,9 +35,10 @@
   // Each previewed row as a plain circle (points) or outline in Leaflet's default blue, its row and name on hover.
   function showPreview(collection) {
     if (previewLayer) map.removeLayer(previewLayer);
-    if (!collection || !collection.features.length) return;
+    const placed = collection ? collection.features.filter(function (f) { return f.geometry; }) : [];
+    if (!placed.length) return;  // a site whose place is unknown (county) has no geometry to draw
     previewLayer = L.featureGroup();
-    for (const feature of collection.features) {
+    for (const feature of placed) {
       const layer = sites.featureLayer(feature, { radius: 6 });
       layer.bindTooltip(sites.el("span", feature.properties.row + ": " + feature.properties.name));
       previewLayer.addLayer(layer);

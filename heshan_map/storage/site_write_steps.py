@@ -108,9 +108,9 @@ def lock_and_check_versions(session: Session) -> None:
 def derive_town_and_park(session: Session) -> None:
     """Keep the stored position of rows placed only from a name; derive a town and park not given from the position."""
     for statement in (
-        # A row placed only from a name (no coordinates) keeps an existing site's own position.
+        # A row placed only from a name (no coordinates) keeps an existing site's own position (a county site has none).
         """UPDATE incoming i SET geom = s.geom, precision = s.precision
-           FROM sites s WHERE s.id = i.site_id AND i.keep_geometry""",
+           FROM sites s WHERE s.id = i.site_id AND i.keep_geometry AND s.geom IS NOT NULL""",
         # Small pieces of the towns make the point-in-town test cheap.
         """CREATE TEMP TABLE town_pieces ON COMMIT DROP AS
            SELECT name, ST_Subdivide(geom, 64) AS geom FROM admin_areas WHERE level = 'town'""",
