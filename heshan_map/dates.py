@@ -1,4 +1,4 @@
-"""Partial dates: a year, a month or a day, as reduced-precision ISO 8601."""
+"""Partial dates (a year, a month or a day, as reduced-precision ISO 8601) and times as people read them."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,6 +8,19 @@ from zoneinfo import ZoneInfo
 
 HESHAN_TIMEZONE = ZoneInfo("Asia/Shanghai")
 _PARTIAL = re.compile(r"^\s*(\d{4})(?:[-/.年](\d{1,2})(?:[-/.月](\d{1,2})日?)?月?)?年?\s*$")
+
+
+LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M"  # how pages show a moment: 2026-12-02 08:29, China Standard Time
+
+
+def format_local_time(value: dt.datetime | str | None) -> str:
+    """Return a moment (an aware datetime or ISO 8601 text with an offset) as Heshan's clock shows it."""
+    if value is None or value == "":
+        return ""
+    moment = dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    if moment.tzinfo is None:
+        raise ValueError(f"a moment without a time zone cannot be shown in Heshan's time: {value!r}")
+    return moment.astimezone(HESHAN_TIMEZONE).strftime(LOCAL_TIME_FORMAT)
 
 
 def today_in_heshan() -> dt.date:

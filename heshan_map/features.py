@@ -25,7 +25,7 @@ def site_feature(row: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
     return {
         "type": "Feature",
         "id": row["id"],
-        "geometry": json.loads(row["geometry"]),
+        "geometry": json.loads(row["geometry"]) if row["geometry"] is not None else None,  # county: unplaced
         "properties": site_properties(row, lang),
     }
 

@@ -1,4 +1,5 @@
-"""Declare the folium map of a filter: basemaps, area and site layers per kind and stage, clusters, control, legend.
+"""Declare the folium map of a filter: basemaps, place names, area and site layers per kind and stage, clusters,
+control, legend.
 
 The page script (static/map.js with static/sitelayers.js) only fills the declared layers with the API's data:
 `layer_names` tells it the JavaScript name folium gave each layer.
@@ -11,11 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import folium
+import numpy
+import shapely
 from branca.element import MacroElement
 from folium.plugins import FeatureGroupSubGroup, MarkerCluster
 from folium.utilities import JsCode
 from jinja2 import Template
 from markupsafe import Markup, escape
+from shapely.geometry import shape
 
 from .i18n import UI
 from .security import add_nonce, csp_nonce
@@ -23,6 +27,10 @@ from .vocabulary import HESHAN_BOUNDS, HESHAN_CENTRE, KIND_LABELS, KINDS, STAGE_
 
 LOGGER = logging.getLogger(__name__)
 TIANDITU_URL = "https://t{s}.tianditu.gov.cn/DataServer?T=%s_w&x={x}&y={y}&l={z}&tk=%s"
+# Tianditu's basemaps, each a picture layer with its annotation (place names) over it: vector, then imagery.
+TIANDITU_BASEMAPS = (("basemap_tianditu", ("vec", "cva")), ("basemap_tianditu_img", ("img", "cia")))
+TIANDITU_ATTRIBUTION = "&copy; 天地图 Tianditu"
+LABEL_PANE = "place-names"  # town and county names: over the basemap, under outlines and sites, never clickable
 VENDOR = "/static/vendor"
 AREA_LEVELS = ("county", "town")  # the reference layers, outline first
 # Below this window width the layer control starts folded into its button, as on phones.
@@ -65,7 +73,7 @@ class MapName(MacroElement):
 
 
 class Legend(MacroElement):
-    """The legend: each stage's colour with its label per kind, and the three precision styles."""
+    """The legend: each stage's colour with its label per kind, the precision styles and where unplaced sites are."""
 
     _template = Template("""
         {% macro html(this, kwargs) %}
@@ -77,6 +85,7 @@ class Legend(MacroElement):
             {%- endfor %}
             <li><span class="swatch solid"></span><span class="swatch hollow"></span><span class="swatch dotted"></span>
               {{- this.precision_note|e }}</li>
+            <li><span class="swatch unplaced"></span>{{ this.unplaced_note|e }}</li>
           </ul>
         </section>
         {% endmacro %}
@@ -89,6 +98,7 @@ class Legend(MacroElement):
         self._name = "Legend"
         self.title = UI[lang]["legend"]
         self.precision_note = UI[lang]["precision_note"]
+        self.unplaced_note = UI[lang]["unplaced_note"]
         # A label two kinds share (谋划中, 建设中) is named once.
         self.stages = [(STAGE_COLOURS[stage], list(dict.fromkeys(STAGE_LABELS[lang][kind][stage]
                                                                 for kind in self.LABEL_ORDER)))
@@ -123,15 +133,84 @@ class LayerNames:
 
 
 def add_basemaps(fmap: folium.Map, config: dict[str, Any], lang: str) -> None:
-    """Add OpenStreetMap, and Tianditu when a key is configured (never offset Amap/Baidu tiles)."""
-    # With Tianditu the two are the control's base layers, Tianditu shown; alone, OpenStreetMap is no choice.
+    """Add OpenStreetMap, and with a Tianditu key its vector and imagery maps (never offset Amap/Baidu tiles)."""
+    # With Tianditu the three are the control's base layers, Tianditu's vector map shown; alone, OpenStreetMap
+    # is no choice. Each Tianditu basemap is a group of its picture tiles and the annotation tiles over them.
     key = config.get("TIANDITU_KEY")
     folium.TileLayer(tiles=config["TILE_URL"], attr=config["TILE_ATTRIBUTION"], name=UI[lang]["basemap_osm"],
                      max_zoom=19, overlay=False, control=bool(key), show=not key).add_to(fmap)
-    if key:
-        folium.TileLayer(tiles=TIANDITU_URL % ("vec", key), attr="&copy; 天地图 Tianditu",
-                         name=UI[lang]["basemap_tianditu"], subdomains="01234567", max_zoom=18,
-                         overlay=False, control=True).add_to(fmap)
+    if not key:
+        return
+    for index, (label, layers) in enumerate(TIANDITU_BASEMAPS):
+        group = folium.FeatureGroup(name=UI[lang][label], overlay=False, control=True, show=index == 0)
+        group.add_to(fmap)
+        for layer in layers:
+            folium.TileLayer(tiles=TIANDITU_URL % (layer, key), attr=TIANDITU_ATTRIBUTION, subdomains="01234567",
+                             max_zoom=18, overlay=True, control=False).add_to(group)
+
+
+def tianditu_urls(key: str) -> set[str]:
+    """Return the tile URL templates of every Tianditu layer a map with this key declares."""
+    return {TIANDITU_URL % (layer, key) for _, layers in TIANDITU_BASEMAPS for layer in layers}
+
+
+@dataclass(frozen=True)
+class PlaceName:
+    """A name drawn on the map without a basemap: a town at its outline's point on surface, or the county."""
+
+    level: str  # "county" | "town"
+    name: str
+    lat: float
+    lon: float
+
+
+def place_names(towns: list[dict[str, Any]], counties: list[dict[str, Any]], lang: str) -> list[PlaceName]:
+    """Return the towns' names at a point inside each outline and the county's name clear of them.
+
+    The rows are admin areas as storage.areas.select_admin_areas returns them (GeoJSON text geometry);
+    with lang=en an area's English name is used when it has one.
+    """
+    names: list[PlaceName] = []
+    for row in towns:
+        point = shape(json.loads(row["geometry"])).representative_point()
+        names.append(PlaceName("town", area_name(row, lang), point.y, point.x))
+    for row in counties:
+        point = clear_point(shape(json.loads(row["geometry"])), [(name.lon, name.lat) for name in names])
+        names.append(PlaceName("county", area_name(row, lang), point.y, point.x))
+    return names
+
+
+def area_name(row: dict[str, Any], lang: str) -> str:
+    """Return an area's name in the page's language (its Chinese name when it has no English one)."""
+    return (row.get("name_en") if lang == "en" else None) or row["name"]
+
+
+def clear_point(area: Any, taken: list[tuple[float, float]], steps: int = 24) -> Any:
+    """Return the point of a grid over the area farthest both from its edge and from the points already labelled."""
+    west, south, east, north = area.bounds
+    grid = shapely.points([(west + (east - west) * (i + 0.5) / steps, south + (north - south) * (j + 0.5) / steps)
+                           for i in range(steps) for j in range(steps)])
+    inside = grid[shapely.contains(area, grid)]
+    if not len(inside) or not taken:
+        return area.representative_point()
+    # The edge counts double: a name near the boundary reads as the neighbour's.
+    room = numpy.minimum(shapely.distance(area.boundary, inside) * 2,
+                         numpy.min([shapely.distance(shapely.Point(x, y), inside) for x, y in taken], axis=0))
+    return inside[int(numpy.argmax(room))]
+
+
+def add_place_names(fmap: folium.Map, lang: str, names: list[PlaceName]) -> None:
+    """Declare the place-name overlay: each town's and the county's name as text on the map."""
+    if not names:
+        return
+    folium.map.CustomPane(LABEL_PANE, z_index=350, pointer_events=False).add_to(fmap)
+    group = folium.FeatureGroup(name=str(escape(UI[lang]["place_names"])), overlay=True, control=True, show=True)
+    group.add_to(fmap)
+    for place in names:
+        html = str(Markup('<span class="place-name {}-name">{}</span>').format(place.level, place.name))
+        folium.Marker([place.lat, place.lon], icon=folium.DivIcon(html=html, icon_size=(0, 0),
+                                                                 class_name="place-name-icon"),
+                      interactive=False, keyboard=False, pane=LABEL_PANE).add_to(group)
 
 
 def layer_key(kind: str, stage: str) -> str:
@@ -177,14 +256,15 @@ def add_site_layers(fmap: folium.Map, lang: str, counts: dict[str, dict[str, int
 
 
 def build_map(lang: str, config: dict[str, Any], bounds: tuple[float, float, float, float] | None = None,
-              counts: dict[str, dict[str, int]] | None = None,
-              hidden: set[str] | None = None) -> tuple[folium.Map, LayerNames]:
+              counts: dict[str, dict[str, int]] | None = None, hidden: set[str] | None = None,
+              places: list[PlaceName] | None = None) -> tuple[folium.Map, LayerNames]:
     """Return the map, fitted to the filter's box or to Heshan, and the names of the layers it declares."""
     fmap = OfflineMap(location=[HESHAN_CENTRE[1], HESHAN_CENTRE[0]], zoom_start=11, tiles=None, control_scale=True,
                       prefer_canvas=True)
     add_basemaps(fmap, config, lang)
     names = LayerNames()
     add_area_layers(fmap, lang, names)
+    add_place_names(fmap, lang, places or [])
     add_site_layers(fmap, lang, counts or {}, hidden or set(), names)
     folium.LayerControl(collapsed=CONTROL_COLLAPSED).add_to(fmap)
     if bounds:

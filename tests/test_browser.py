@@ -33,9 +33,10 @@ def open_map(browser: Browser, base_url: str, query: str = "", **context_args) -
 
 
 def api_ids(base_url: str, query: str) -> set[int]:
+    """Return the ids of the sites with a position the API selects (the map draws these; the rest are listed)."""
     quoted = urllib.parse.quote(query, safe="=&,.")
     with urllib.request.urlopen(f"{base_url}/api/features?limit=10000&{quoted}") as response:
-        return {f["id"] for f in json.load(response)["features"]}
+        return {f["id"] for f in json.load(response)["features"] if f["geometry"] is not None}
 
 
 def drawn_ids(page: Page) -> set[int]:
@@ -190,5 +191,33 @@ def test_popup_rows_follow_the_declaration(browser: Browser, live_server: str) -
     assert stage_cell.locator(".swatch").count() == 1
     assert page.locator(".leaflet-popup-content p").inner_text() == props["description"]
     assert page.locator(".leaflet-popup-content a").get_attribute("href") == f"/sites/{props['id']}?lang=en"
+    assert watch.errors == [] and watch.csp_violations() == []
+    page.context.close()
+
+
+def test_the_map_reads_without_a_basemap(browser: Browser, live_server: str, tmp_path) -> None:
+    """Every tile is blocked (PageWatch): the towns' and the county's names still print on the map."""
+    page, watch = open_map(browser, live_server, viewport={"width": 1200, "height": 800})
+    names = page.locator(".leaflet-marker-pane .place-name, .leaflet-place-names-pane .place-name")
+    texts = names.all_inner_texts()
+    with urllib.request.urlopen(f"{live_server}/api/areas?level=town") as response:
+        towns = [f["properties"]["name"] for f in json.load(response)["features"]]
+    assert sorted(texts) == sorted(towns + ["鹤山市"])
+    assert page.locator(".leaflet-place-names-pane .place-name").count() == len(towns) + 1
+    assert any(kind == "image" for kind, _ in watch.outside)  # the basemap was asked for and refused
+    map_box = page.locator(".folium-map").bounding_box()
+    label = page.locator(".place-name", has_text="鹤城镇")
+    box = label.bounding_box()
+    assert box and map_box["x"] < box["x"] and box["x"] + box["width"] < map_box["x"] + map_box["width"]
+    assert map_box["y"] < box["y"] and box["y"] + box["height"] < map_box["y"] + map_box["height"]
+    # The name is ink on the map: the picture of its place changes when the place-name overlay goes off.
+    clip = {"x": box["x"] - 2, "y": box["y"] - 2, "width": box["width"] + 4, "height": box["height"] + 4}
+    page.screenshot(path=str(tmp_path / "offline-map.png"))
+    with_names = page.screenshot(clip=clip)
+    page.locator(".leaflet-control-layers").hover()
+    page.locator(".leaflet-control-layers-overlays label", has_text="地名").locator("input").uncheck()
+    page.mouse.move(600, 700)
+    page.wait_for_timeout(300)
+    assert page.screenshot(clip=clip) != with_names
     assert watch.errors == [] and watch.csp_violations() == []
     page.context.close()

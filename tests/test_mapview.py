@@ -66,7 +66,7 @@ def test_the_control_lists_the_outlines_and_each_stage_with_sites_counted():
     # Alone, OpenStreetMap is no choice to offer; with Tianditu both basemaps are.
     assert control_entries(parts["script"], "base_layers") == {}
     keyed, _ = rendered({**CONFIG, "TIANDITU_KEY": "k1"})
-    assert list(control_entries(keyed["script"], "base_layers")) == ["OpenStreetMap 底图", "天地图"]
+    assert list(control_entries(keyed["script"], "base_layers")) == ["OpenStreetMap 底图", "天地图", "天地图影像"]
 
 
 def test_switched_off_layers_start_off_the_map():
@@ -96,7 +96,7 @@ def test_no_script_or_stylesheet_comes_from_outside():
     for source in sources:
         assert (ROOT / "heshan_map" / source.lstrip("/")).is_file(), source
     outside = {json.loads(f'"{url}"') for url in re.findall(r"https?://[^\s\"'<>]+", page)}
-    assert outside <= {TILE_URL, mapview.TIANDITU_URL % ("vec", "k1")}, outside
+    assert outside <= {TILE_URL} | mapview.tianditu_urls("k1"), outside
     assert all('<script nonce="test-nonce"' in tag for tag in re.findall(r"<script(?![^>]*src)[^>]*>",
                                                                              parts["header"]))
 
@@ -167,3 +167,98 @@ print(json.dumps([heshan_map.__file__, app.jinja_loader.searchpath[0],
     module, templates, statuses, has_legend = json.loads(result.stdout.strip().splitlines()[-1])
     assert Path(module).is_relative_to(built) and Path(templates) == package / "templates"
     assert statuses == [200, 200, 200, 200] and has_legend
+
+
+def tile_layers_in(script: str, parent: str) -> list[str]:
+    """Return the tile URL templates of the tile layers the script adds to a parent layer, in order."""
+    layers = dict(re.findall(r'var (tile_layer_\w+) = L\.tileLayer\(\s*"([^"]+)"', script))
+    return [json.loads(f'"{layers[name]}"') for name in re.findall(rf"(tile_layer_\w+)\.addTo\({parent}\);", script)]
+
+
+def test_tianditu_basemaps_are_pictures_with_their_annotation_over_them():
+    parts, _ = rendered({**CONFIG, "TIANDITU_KEY": "k1"})
+    script = parts["script"]
+    bases = control_entries(script, "base_layers")
+    map_name = re.search(r"var (map_\w+) = L\.map\(", script).group(1)
+    assert tile_layers_in(script, bases["天地图"]) == [mapview.TIANDITU_URL % ("vec", "k1"),
+                                                      mapview.TIANDITU_URL % ("cva", "k1")]
+    assert tile_layers_in(script, bases["天地图影像"]) == [mapview.TIANDITU_URL % ("img", "k1"),
+                                                        mapview.TIANDITU_URL % ("cia", "k1")]
+    assert "T=cva_w" in mapview.TIANDITU_URL % ("cva", "k1") and "tk=k1" in mapview.TIANDITU_URL % ("cia", "k1")
+    # The vector map with its annotation is the basemap shown; imagery and OpenStreetMap are choices.
+    assert f"{bases['天地图']}.addTo({map_name});" in script
+    assert f"{bases['天地图影像']}.addTo({map_name});" not in script
+    assert f"{bases['OpenStreetMap 底图']}.addTo({map_name});" not in script
+    # Without a key no Tianditu tile is asked for.
+    plain, _ = rendered()
+    assert "tianditu" not in plain["script"]
+
+
+PLACES = [mapview.PlaceName("town", "共和镇", 22.597, 112.903), mapview.PlaceName("town", "<b>鹤城</b>", 22.67, 112.80),
+          mapview.PlaceName("county", "鹤山市", 22.64, 112.72)]
+
+
+def js_object(body: str) -> dict:
+    """Return an object literal folium wrote (JSON with trailing commas) as a dict."""
+    return json.loads("{" + re.sub(r",\s*$", "", body.strip()) + "}")
+
+
+def test_place_names_are_a_declared_overlay_of_text_in_their_own_pane():
+    fmap, names = mapview.build_map("zh", CONFIG, counts=COUNTS, places=PLACES)
+    script = mapview.render_map_parts(fmap, "test-nonce")["script"]
+    labels = control_entries(script)
+    assert list(labels)[:3] == ["鹤山市界", "镇街范围（近似）", "地名（镇街、市）"]
+    markers = re.findall(r"var (marker_\w+) = L\.marker\(\s*\[([\d.]+), ([\d.]+)\],\s*\{(.*?)\}\s*\)"
+                         r"\.addTo\((\w+)\);", script, re.DOTALL)
+    assert [(float(lat), float(lon)) for _, lat, lon, _, _ in markers] == [(p.lat, p.lon) for p in PLACES]
+    assert {group for *_, group in markers} == {labels["地名（镇街、市）"]}
+    assert all(js_object(options) == {"interactive": False, "keyboard": False, "pane": mapview.LABEL_PANE}
+               for _, _, _, options, _ in markers)
+    pane = re.search(r'var (pane_\w+) = map_\w+\.createPane\(\s*"([^"]+)"\);', script)
+    assert pane.group(2) == mapview.LABEL_PANE and f"{pane.group(1)}.style.pointerEvents = 'none';" in script
+    assert script.index("createPane(") < script.index("L.marker(")
+    icons = [json.loads(f'"{html}"') for html in re.findall(r'L\.divIcon\(\{\s*"html": "((?:[^"\\]|\\.)*)"', script)]
+    assert icons == ['<span class="place-name town-name">共和镇</span>',
+                     '<span class="place-name town-name">&lt;b&gt;鹤城&lt;/b&gt;</span>',  # a name is text
+                     '<span class="place-name county-name">鹤山市</span>']
+    # Without places (an empty database) there is no place-name layer at all.
+    assert "地名（镇街、市）" not in control_entries(rendered()[0]["script"])
+
+
+def test_place_names_sit_inside_their_towns_and_the_county_name_clear_of_them(session):
+    from shapely.geometry import Point, shape
+
+    from heshan_map.storage import areas
+
+    towns, counties = areas.select_admin_areas(session, "town"), areas.select_admin_areas(session, "county")
+    places = mapview.place_names(towns, counties, "zh")
+    assert [p.name for p in places] == [row["name"] for row in towns] + ["鹤山市"]
+    for place, row in zip(places, towns):
+        assert place.level == "town" and shape(json.loads(row["geometry"])).contains(Point(place.lon, place.lat))
+    county = places[-1]
+    assert county.level == "county"
+    assert shape(json.loads(counties[0]["geometry"])).contains(Point(county.lon, county.lat))
+    # At least ~4 km from every town's name at Heshan's latitude, so the two never print over each other.
+    assert min(Point(county.lon, county.lat).distance(Point(p.lon, p.lat)) for p in places[:-1]) > 0.04
+    english = mapview.place_names(towns, counties, "en")
+    assert [p.name for p in english][:2] == ["Shaping Subdistrict", "Longkou Town"] and english[-1].name == "Heshan"
+
+
+def test_four_stages_in_the_control_the_legend_the_panel_and_the_upload_choices(client):
+    counts = {"project": {"planned": 4, "signed": 2}, "green_site": {"planned": 1}}
+    fmap, names = mapview.build_map("zh", CONFIG, counts=counts)
+    parts = mapview.render_map_parts(fmap, "n")
+    listed = {re.search(r'data-layer="([^"]+)"', label).group(1): label for label in control_entries(parts["script"])
+              if "data-layer" in label}
+    assert set(listed) == {"project/planned", "project/signed", "green_site/planned"}
+    assert "重点项目 · 谋划中 (4)" in listed["project/planned"]
+    assert f"background: {STAGE_COLOURS['planned']}" in listed["project/planned"]
+    assert [s.stage for s in names.sites if s.kind == "park"] == ["planned", "signed", "started", "in_production"]
+    assert f'<span class="swatch" style="background: {STAGE_COLOURS["planned"]}"></span>谋划中</li>' in parts["legend"]
+    assert "位置待定" in parts["legend"]
+    html = client.get("/").get_data(as_text=True)
+    assert re.search(r'name="stage" value="planned"\s*>\s*<span class="swatch" style="background: #9467bd"></span>谋划中',
+                     html)
+    assert [stage for stage in re.findall(r'<th data-stage="(\w+)"', html)] == list(STAGES)
+    assert re.findall(r'<tr data-kind="project">(.*?)</tr>', html, re.DOTALL)[0].count("<td data-stage=") == 4
+    assert 'data-stage="planned" title="谋划中"' in html

@@ -7,6 +7,8 @@ import json
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Any
 from urllib.parse import urlparse
 
@@ -131,7 +133,12 @@ def test_preview_with_an_error_then_fix_and_commit(browser: Browser, live_server
 
     report = send(page, b"", button="#commit-button")
     assert report["created"] == 2 and report["upload_id"]
-    assert page.locator("#upload-status").inner_text() == "已写入：新建 2，更新 0，未变 0。"
+    # The page gives the upload's time as people read it in Heshan (issue 10), the API keeps ISO 8601.
+    page.locator("#upload-status time").wait_for()
+    uploaded_at = committed(engine, "SELECT uploaded_at FROM uploads WHERE id = %d" % report["upload_id"])
+    shown = uploaded_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert page.locator("#upload-status").inner_text() == f"已写入：新建 2，更新 0，未变 0。 写入时间 {shown}"
+    assert datetime.fromisoformat(page.locator("#upload-status time").get_attribute("datetime")) == uploaded_at
     assert page.locator("#commit-button").is_disabled()  # no second commit of the same preview
     assert committed(engine, "SELECT count(*) FROM sites WHERE code LIKE :prefix") == 2
     stored = {f["properties"]["code"]: f for f in api_features(live_server, f"q={CODE_PREFIX}")}
@@ -174,5 +181,14 @@ def test_hostile_text_stays_text_in_tooltip_and_error_table(browser: Browser, li
     assert page.locator("img[src='x'], svg[onload]").count() == 0
     assert watch.dialogs == [] and watch.errors == []
     assert committed(engine, "SELECT count(*) FROM sites WHERE code LIKE :prefix") == 0
+    assert watch.csp_violations() == []
+    page.close()
+
+
+def test_the_stage_choices_are_the_four_stages(browser: Browser, live_server: str, editor_token: str) -> None:
+    page, watch = log_in(browser, live_server, editor_token)
+    options = page.locator("select[name=stage] option").all_inner_texts()
+    assert options == ["按文件中的阶段列", "谋划中 (planned)", "已签约 / 已立项 / 已获批 (signed)",
+                       "已动工 / 施工中 / 建设中 (started)", "已投产 / 已完成 / 已建成 / 已运营 (in_production)"]
     assert watch.csp_violations() == []
     page.close()

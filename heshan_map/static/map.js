@@ -1,5 +1,6 @@
 // Fill the layers folium declared (one sub-group per kind and stage, named in config.layers) with the sites the
-// API selects, and wire the filter panel. Every text from the database is set with textContent.
+// API selects, list the sites with no position (county precision) under "位置待定", and wire the filter panel.
+// Every text from the database is set with textContent.
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("map-config").textContent);
@@ -8,13 +9,14 @@
   const el = sites.el;
   const ui = config.ui;
   const status = document.getElementById("status");
-  const state = { features: [], layers: {}, ready: false, error: null };
+  const state = { features: [], layers: {}, unplaced: [], ready: false, error: null };
   window.heshanMap = state;
 
   // Folium's layers are global variables of its script, named in the page config.
   for (const names of config.layers.sites) {
     state.layers[names.key] = { key: names.key, kind: names.kind, stage: names.stage, group: window[names.group],
-                                points: window[names.points], shapes: window[names.shapes], ids: [] };
+                                points: window[names.points], shapes: window[names.shapes], ids: [],
+                                unplacedIds: [] };
   }
 
   function popupContent(props) {
@@ -39,8 +41,7 @@
     box.appendChild(table);
     if (props.description) box.appendChild(el("p", props.description));
     const link = el("a", ui.history);
-    link.href = config.siteUrl.replace("{id}", encodeURIComponent(props.id)) +
-      (config.lang === "en" ? "?lang=en" : "");
+    link.href = siteHref(props.id);
     link.target = "_blank";
     link.rel = "noopener";
     box.appendChild(link);
@@ -51,12 +52,57 @@
     const props = feature.properties;
     const layerSet = state.layers[props.kind + "/" + props.stage];
     if (!layerSet) return;  // a kind or stage the page declared no layer for
+    state.features.push(feature);
+    if (feature.geometry === null) {  // place unknown: listed beside the map, never drawn
+      layerSet.unplacedIds.push(props.id);
+      state.unplaced.push(props);
+      return;
+    }
     const layer = sites.featureLayer(feature, sites.styleFor(props, config.stageColours));
     (feature.geometry.type === "Point" ? layerSet.points : layerSet.shapes).addLayer(layer);
     layer.bindPopup(function () { return popupContent(props); }, { maxWidth: 320 });
     layer.bindTooltip(el("span", props.name + " · " + props.stage_label), { sticky: true });
     layerSet.ids.push(props.id);
-    state.features.push(feature);
+  }
+
+  function siteHref(id) {
+    return config.siteUrl.replace("{id}", encodeURIComponent(id)) + (config.lang === "en" ? "?lang=en" : "");
+  }
+
+  // The 位置待定 list: the unplaced sites in kind order, then by name, each linking to its site page.
+  function fillUnplacedList() {
+    const list = document.getElementById("unplaced-list");
+    const order = function (props) {
+      return config.kinds.indexOf(props.kind) * 10 + config.stages.indexOf(props.stage);
+    };
+    const sorted = state.unplaced.slice().sort(function (a, b) {
+      return order(a) - order(b) || a.name.localeCompare(b.name, config.lang === "en" ? "en" : "zh-CN");
+    });
+    list.replaceChildren();
+    for (const props of sorted) {
+      const item = el("li");
+      item.dataset.id = String(props.id);
+      item.dataset.layer = props.kind + "/" + props.stage;
+      const swatch = el("span", null, "swatch");
+      swatch.style.background = config.stageColours[props.stage];
+      const link = el("a", props.name);
+      link.href = siteHref(props.id);
+      item.append(swatch, link, el("span", " " + [props.kind_label, props.stage_label, props.town]
+        .filter(Boolean).join(" · "), "unplaced-meta"));
+      list.appendChild(item);
+    }
+    showUnplaced();
+  }
+
+  // A layer switched off hides its unplaced sites from the list too; the heading counts those shown.
+  function showUnplaced() {
+    let shown = 0;
+    for (const item of document.querySelectorAll("#unplaced-list li")) {
+      item.hidden = hidden.has(item.dataset.layer);
+      if (!item.hidden) shown += 1;
+    }
+    document.getElementById("unplaced-count").textContent = String(shown);
+    document.getElementById("unplaced-empty").hidden = shown > 0;
   }
 
   async function fetchAll() {
@@ -139,11 +185,13 @@
       } finally {
         kindGroups.forEach(function (group) { group.addTo(map); });
       }
+      fillUnplacedList();
       status.textContent = ui.loaded.replace("{n}", String(state.features.length));
       map.on("overlayadd overlayremove", function (event) {
         const layerSet = Object.values(state.layers).find(function (s) { return s.group === event.layer; });
         if (!layerSet) return;
         if (event.type === "overlayadd") hidden.delete(layerSet.key); else hidden.add(layerSet.key);
+        showUnplaced();
         writeViewState();
       });
       map.on("moveend", writeViewState);

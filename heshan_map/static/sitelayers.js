@@ -1,5 +1,5 @@
 // Shared by the map page (map.js) and the upload preview (upload.js): elements made as text, the precision
-// styles of sites, a site's geometry as a Leaflet layer, cluster icons and the reference outlines.
+// styles of sites, a site's geometry as a Leaflet layer, cluster icons, the reference outlines and local times.
 // Every text from the database is set with textContent: nothing is parsed as HTML.
 (function () {
   "use strict";
@@ -64,6 +64,14 @@
     return true;
   }
 
+  // A moment from the API (ISO 8601 with an offset) as people in Heshan read it: 2026-12-02 08:29 (UTC+8,
+  // China Standard Time, which keeps no summer time).
+  function localTime(iso) {
+    const moment = new Date(iso);
+    if (Number.isNaN(moment.getTime())) return "";
+    return new Date(moment.getTime() + 8 * 3600 * 1000).toISOString().slice(0, 16).replace("T", " ");
+  }
+
   window.heshanSiteLayers = { el: el, styleFor: styleFor, clusterIcon: clusterIcon, featureLayer: featureLayer,
-                              loadAreas: loadAreas };
+                              loadAreas: loadAreas, localTime: localTime };
 })();

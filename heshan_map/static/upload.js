@@ -35,8 +35,9 @@
   // Each previewed row as a plain circle (points) or outline in Leaflet's default blue, its row and name on hover.
   function showPreview(collection) {
     if (previewLayer) map.removeLayer(previewLayer);
+    // A row with no position (precision county, 位置待定) has nothing to draw; the notes say so.
     const placed = collection ? collection.features.filter(function (f) { return f.geometry; }) : [];
-    if (!placed.length) return;  // a site whose place is unknown (county) has no geometry to draw
+    if (!placed.length) return;
     previewLayer = L.featureGroup();
     for (const feature of placed) {
       const layer = sites.featureLayer(feature, { radius: 6 });
@@ -45,6 +46,17 @@
     }
     previewLayer.addTo(map);
     map.fitBounds(previewLayer.getBounds(), { maxZoom: 15 });
+  }
+
+  // After a commit, the upload record's time in China Standard Time (the API gives ISO 8601 with an offset).
+  async function showWrittenAt(uploadId) {
+    if (uploadId === null || uploadId === undefined) return;
+    const response = await fetch("/api/uploads/" + encodeURIComponent(uploadId), { credentials: "same-origin" });
+    if (!response.ok) return;
+    const record = await response.json();
+    const time = sites.el("time", sites.localTime(record.uploaded_at));
+    time.dateTime = record.uploaded_at;
+    status.append(" " + ui.written_at + " ", time);
   }
 
   async function send(dryRun) {
@@ -82,6 +94,7 @@
     } else {
       status.textContent = ui.written.replace("{created}", report.created).replace("{updated}", report.updated)
         .replace("{unchanged}", report.unchanged);
+      await showWrittenAt(report.upload_id);
     }
   }
 
