@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from heshan_map.seed import SEED_FILE, SeedError, read_geojson, seed_database
+from heshan_map.vocabulary import KINDS, STAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,25 +59,32 @@ def test_bad_record_refuses_everything(session, tmp_path: Path, change, expected
 
 def test_every_source_quotes_a_seed_document() -> None:
     for feature in read_geojson(SEED_FILE)["features"]:
-        source = feature["properties"]["source"]
-        match = re.match(r"^seeds/(\S+\.txt): 「(.+)」$", source)
-        assert match, source
-        document = (ROOT / "seeds" / match.group(1)).read_text(encoding="utf-8")
-        assert match.group(2) in document, source
+        # One quote per line: every stated fact keeps its own verbatim quote.
+        for source in feature["properties"]["source"].splitlines():
+            match = re.match(r"^seeds/(\S+\.txt): 「(.+)」$", source)
+            assert match, source
+            document = (ROOT / "seeds" / match.group(1)).read_text(encoding="utf-8")
+            assert match.group(2) in document, source
 
 
 def test_no_seed_position_claims_survey_precision() -> None:
     precisions = {f["properties"]["precision"] for f in read_geojson(SEED_FILE)["features"]}
-    assert precisions <= {"approximate", "town"}
+    assert precisions <= {"approximate", "town", "county"}
 
 
 def test_readme_counts_match_the_api(client) -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("<!-- seed-counts -->")[1]
-    rows = re.findall(r"^\| `(\w+)` \| (\d+) \| (\d+) \| (\d+) \| (\d+) \|$", table, flags=re.M)
-    assert len(rows) == 4
-    for kind, signed, started, in_production, total in rows:
-        for stage, expected in (("signed", signed), ("started", started), ("in_production", in_production)):
+    header = re.search(r"^\| kind \|(.+)\|$", table, flags=re.M).group(1)
+    columns = [name.strip() for name in header.split("|")]
+    assert columns == [*STAGES, "total", "unplaced"], columns
+    rows = re.findall(r"^\| `(\w+)` \|(.+)\|$", table, flags=re.M)
+    assert [kind for kind, _ in rows] == list(KINDS)
+    for kind, cells in rows:
+        counts = dict(zip(columns, (int(cell) for cell in cells.split("|"))))
+        for stage in STAGES:
             body = client.get(f"/api/features?kind={kind}&stage={stage}&limit=1").get_json()
-            assert body["numberMatched"] == int(expected), (kind, stage)
-        assert client.get(f"/api/features?kind={kind}&limit=1").get_json()["numberMatched"] == int(total)
+            assert body["numberMatched"] == counts[stage], (kind, stage)
+        assert client.get(f"/api/features?kind={kind}&limit=1").get_json()["numberMatched"] == counts["total"]
+        unplaced = client.get(f"/api/features?kind={kind}&precision=county&limit=1").get_json()["numberMatched"]
+        assert unplaced == counts["unplaced"], kind
