@@ -68,7 +68,15 @@ ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error":
     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
 FEATURE_SCHEMA = {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
     "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "integer"},
-    "geometry": {"type": "object"}, "properties": {"$ref": "#/components/schemas/SiteProperties"}}}
+    "geometry": {"type": "object", "nullable": True,
+                 "description": "RFC 7946 geometry; null when the place is unknown (precision county)"},
+    "properties": {"$ref": "#/components/schemas/SiteProperties"}}}
+FIGURE_SCHEMA = {"type": "object", "required": ["year", "stage", "kind", "metric", "value", "unit", "source"],
+                 "properties": {
+                     "year": {"type": "integer"}, "stage": {"type": "string", "enum": list(STAGES), "nullable": True},
+                     "kind": {"type": "string", "enum": list(KINDS), "nullable": True},
+                     "metric": {"type": "string"}, "value": {"type": "number"}, "unit": {"type": "string"},
+                     "source": {"type": "string", "description": "the document and its verbatim quote"}}}
 COLLECTION_SCHEMA = {"type": "object", "required": ["type", "features"], "properties": {
     "type": {"type": "string", "enum": ["FeatureCollection"]},
     "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
@@ -138,6 +146,10 @@ def data_paths() -> dict[str, Any]:
             parameters=[{"name": "level", "in": "query", "schema": {"type": "string", "enum": ["county", "town"]}}])},
         "/api/counts": {"get": operation("getCounts", "Counts per kind and stage",
                                          {"200": json_response("counts"), **errors(400)}, parameters=FILTERS)},
+        "/api/reported-figures": {"get": operation(
+            "listReportedFigures", "County totals the source documents report (reported vs mapped)",
+            {"200": {"description": "the figures, by year, metric, stage and kind", "content": {"application/json": {
+                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/ReportedFigure"}}}}}})},
         "/api/export.{fmt}": {"get": operation(
             "export", "Download what the filters select",
             {"200": {"description": "the file", "content": BINARY_FILE}, **errors(400, 429, 503, 504)},
@@ -245,7 +257,8 @@ def components() -> dict[str, Any]:
         "responses": {"Error": {"description": "an error", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Error"}}}}},
         "schemas": {"Error": ERROR_SCHEMA, "Feature": FEATURE_SCHEMA, "FeatureCollection": COLLECTION_SCHEMA,
-                    "SiteProperties": site_properties_schema(), "FeatureInput": feature_input_schema()},
+                    "SiteProperties": site_properties_schema(), "FeatureInput": feature_input_schema(),
+                    "ReportedFigure": FIGURE_SCHEMA},
     }
 
 
