@@ -73,8 +73,9 @@ FEATURE_SCHEMA = {"type": "object", "required": ["type", "geometry", "properties
     "properties": {"$ref": "#/components/schemas/SiteProperties"}}}
 FIGURE_SCHEMA = {"type": "object", "required": ["year", "stage", "kind", "metric", "value", "unit", "source"],
                  "properties": {
-                     "year": {"type": "integer"}, "stage": {"type": "string", "enum": list(STAGES), "nullable": True},
-                     "kind": {"type": "string", "enum": list(KINDS), "nullable": True},
+                     "year": {"type": "integer"},
+                     "stage": {"type": "string", "enum": [*STAGES, None], "nullable": True},
+                     "kind": {"type": "string", "enum": [*KINDS, None], "nullable": True},
                      "metric": {"type": "string"}, "value": {"type": "number"}, "unit": {"type": "string"},
                      "source": {"type": "string", "description": "the document and its verbatim quote"}}}
 COLLECTION_SCHEMA = {"type": "object", "required": ["type", "features"], "properties": {

@@ -29,6 +29,9 @@ def test_seeding_twice_changes_nothing(session) -> None:
     assert session.execute(text("SELECT count(*) FROM stage_events")).scalar_one() == events
 
 
+ZHAIWU_POINT = {"type": "Point", "coordinates": [112.6000, 22.6388]}  # inside 宅梧镇 of towns_approx.geojson
+
+
 def write_variant(tmp_path: Path, change) -> Path:
     """Write the seed file with one feature changed by `change`; return its path."""
     collection = copy.deepcopy(read_geojson(SEED_FILE))
@@ -44,6 +47,13 @@ def write_variant(tmp_path: Path, change) -> Path:
                                                                       [112.8, 22.7], [112.8, 22.6]]]}),
      "invalid geometry"),
     (lambda f: f.update(geometry={"type": "Point", "coordinates": [113.3, 23.1]}), "outside Heshan"),
+    (lambda f: (f["properties"].update(precision="town", town=None), f.update(geometry=ZHAIWU_POINT)),
+     "precision town without a town"),
+    (lambda f: (f["properties"].update(precision="approximate", town="沙坪街道"), f.update(geometry=ZHAIWU_POINT)),
+     "claims town 沙坪街道 but its position lies in 宅梧镇"),
+    (lambda f: (f["properties"].update(precision="county"), f.update(geometry=ZHAIWU_POINT)),
+     'precision county (place unknown) takes "geometry": null'),
+    (lambda f: (f["properties"].update(precision="approximate"), f.update(geometry=None)), "no geometry"),
 ])
 def test_bad_record_refuses_everything(session, tmp_path: Path, change, expected: str) -> None:
     session.execute(text("DELETE FROM sites"))
@@ -55,6 +65,16 @@ def test_bad_record_refuses_everything(session, tmp_path: Path, change, expected
     assert expected in caught.value.message
     assert code in caught.value.message
     assert site_count(session) == 0
+
+
+def test_a_county_record_is_loaded_without_geometry_and_keeps_its_town(session, tmp_path: Path) -> None:
+    path = write_variant(tmp_path, lambda f: (f["properties"].update(precision="county", town="宅梧镇", park=None),
+                                              f.update(geometry=None)))
+    code = read_geojson(path)["features"][3]["properties"]["code"]
+    seed_database(session, path)
+    row = session.execute(text("SELECT geom, town, town_derived, park FROM sites WHERE code = :code"),
+                          {"code": code}).one()
+    assert tuple(row) == (None, "宅梧镇", False, None)
 
 
 SOURCE_LINE = re.compile(r"^seeds/(\S+\.txt): 「(.+)」$")

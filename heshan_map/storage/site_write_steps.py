@@ -136,10 +136,17 @@ PARK_SHAPES = """
     SELECT site_id, code, name, geom, ST_Area(geom) FROM incoming i WHERE kind = 'park' AND {placed}"""
 
 
+def given_in_place(name: str) -> str:
+    """Return SQL telling a row's site has a town or park its owner gave and the row leaves it where it was."""
+    return (f"EXISTS (SELECT 1 FROM sites s WHERE s.id = i.site_id AND s.{name} IS NOT NULL"
+            f" AND NOT s.{name}_derived AND s.geom = i.geom)")
+
+
 def derive_town_and_park(session: Session) -> None:
     """Keep the stored position of rows placed only from a name; derive a town and park not given from the position.
 
-    A row without a position (county), or placed only at its town, is never given a town or park from it.
+    A row without a position (county), or placed only at its town, is never given a town or park from it. A row
+    that leaves a site where it was keeps the town or park its owner gave; one that moves it derives them anew.
     """
     for statement in (
         # A row placed only from a name (no coordinates) keeps an existing site's own position.
@@ -150,12 +157,12 @@ def derive_town_and_park(session: Session) -> None:
            SELECT name, ST_Subdivide(geom, 64) AS geom FROM admin_areas WHERE level = 'town'""",
         "CREATE INDEX ON town_pieces USING gist (geom)",
         f"UPDATE incoming i SET town_derived = true, town = {town_at_sql('town_pieces', 'i')}"
-        f" WHERE i.town IS NULL AND {PLACED}",
+        f" WHERE i.town IS NULL AND {PLACED} AND NOT {given_in_place('town')}",
         # The parks apart, so the lookup does not wade through every other site at the same spot.
         f"CREATE TEMP TABLE park_shapes ON COMMIT DROP AS {PARK_SHAPES.format(placed=PLACED)}",
         "CREATE INDEX ON park_shapes USING gist (geom)",
         f"UPDATE incoming i SET park_derived = true, park = {smallest_park_sql('park_shapes', 'i')}"
-        f" WHERE i.park IS NULL AND i.kind <> 'park' AND {PLACED}",
+        f" WHERE i.park IS NULL AND i.kind <> 'park' AND {PLACED} AND NOT {given_in_place('park')}",
     ):
         session.execute(text(statement))
 

@@ -51,7 +51,7 @@ def regression_message(record: SiteRecord, reached: str, reached_on: str | None,
     """Return the row error of a stage going back, naming both stages and both dates, in Chinese and English."""
     zh_row = row_on if row_on_given else f"未给日期，按今天 {row_on}"
     en_row = row_on if row_on_given else f"no date given, so today {row_on}"
-    zh_reached = f"已于 {reached_on}" if reached_on else "已（日期不详）"
+    zh_reached = f"已于 {reached_on} " if reached_on else "已（日期不详）"
     en_reached = f"on {reached_on}" if reached_on else "(date unknown)"
     return (f"阶段不能倒退：本行为“{stage_label(record.kind, record.stage)}”（{zh_row}），但该站点{zh_reached}"
             f"达到“{stage_label(record.kind, reached)}” / the stage cannot go back: this row sets "
