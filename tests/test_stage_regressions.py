@@ -1,14 +1,22 @@
 """An upload that sets a stage earlier than one the stored site already reached is a row error naming both dates."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
 
+from heshan_map.auth import create_user
 from heshan_map.dates import today_in_heshan
 
-from .test_uploads import counts, csv_bytes, editor, post_upload, upload_ok, upload_refused  # noqa: F401
+from .test_uploads import counts, csv_bytes, post_upload, upload_ok, upload_refused
 
 HEADER = ["项目名称", "项目代码", "经度", "纬度", "状态", "谋划日期", "签约日期", "动工日期", "投产日期"]
 STARTED = ["倒退测试项目", "REG-1", "112.9612", "22.7703", "已动工", "", "2023-11", "2024-05-01", ""]
+
+
+@pytest.fixture()
+def editor(session) -> str:
+    """Return the API token of a new editor."""
+    return create_user(session, "regression-editor", "editor")
 
 
 def stored_stage(connection, code: str) -> str:
