@@ -123,7 +123,7 @@ def update_feature(session: Session, current: dict[str, Any], body: Any, actor: 
         merged.pop("park", None)
         merged.pop("precision", None)
     else:
-        geometry = shape(json.loads(current["geometry"]))
+        geometry = shape(json.loads(current["geometry"])) if current["geometry"] is not None else None  # county
     merged.update(patch)
     kind, name = str(merged.get("kind") or "").strip(), str(merged.get("name") or "").strip()
     kind = KIND_ALIASES.get(kind) or KIND_ALIASES.get(kind.lower()) or kind
