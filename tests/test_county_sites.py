@@ -242,3 +242,16 @@ def test_rest_api_creates_a_county_site_from_a_null_geometry(client, session) ->
     created = response.get_json()
     assert created["geometry"] is None and created["properties"]["precision"] == "county"
     assert stored(session, "CNTY-API")["geom"] is None
+
+
+def test_the_writer_refuses_a_precision_its_geometry_contradicts(session) -> None:
+    from heshan_map.errors import ServiceError
+
+    before = session.execute(text("SELECT count(*) FROM sites")).scalar_one()
+    for precision, geometry in (("county", Point(112.96, 22.76)), ("point", None)):
+        with pytest.raises(ServiceError) as caught:
+            upsert_sites(session, [SiteRecord(row=7, code="CNTY-BAD", kind="project", name="矛盾", stage="signed",
+                                              precision=precision, geometry=geometry)], actor="county-test")
+        assert caught.value.code == "invalid_feature" and caught.value.details[0]["row"] == 7
+        assert "county" in caught.value.message
+    assert session.execute(text("SELECT count(*) FROM sites")).scalar_one() == before

@@ -77,8 +77,22 @@ def incoming_row(record: SiteRecord, geometry_hex: str | None) -> tuple[Any, ...
             record.site_id, record.keep_geometry, ",".join(record.clear) or None, record.expected_version)
 
 
+def check_geometries(records: Sequence[SiteRecord]) -> None:
+    """Refuse records whose geometry contradicts their precision: county has none, every other one has one."""
+    problems = [{"row": record.row, "column": "precision", "message":
+                 "位置待定（county）的站点不能有几何 / precision county (place unknown) takes no geometry"
+                 if record.precision == "county" else
+                 "没有几何的站点精度须为 county（位置待定） / a site without a geometry has precision county"}
+                for record in records
+                if (record.precision == "county") != (record.geometry is None) and not record.keep_geometry]
+    if problems:
+        raise ServiceError(f"{problems[0]['message']} (rows {', '.join(str(p['row']) for p in problems[:20])})",
+                           code="invalid_feature", details=problems)
+
+
 def load_incoming(session: Session, records: Sequence[SiteRecord]) -> None:
     """Create the temp table `incoming` and COPY the records into it."""
+    check_geometries(records)
     session.execute(text(incoming_ddl()))
     # A record without a geometry (precision county) is COPYed as NULL: to_wkb keeps None as None.
     geometries = shapely.set_srid(np.array([record.geometry for record in records], dtype=object), 4326)
