@@ -255,3 +255,13 @@ def test_the_writer_refuses_a_precision_its_geometry_contradicts(session) -> Non
         assert caught.value.code == "invalid_feature" and caught.value.details[0]["row"] == 7
         assert "county" in caught.value.message
     assert session.execute(text("SELECT count(*) FROM sites")).scalar_one() == before
+
+
+def test_an_export_of_only_unplaced_sites_opens(client, county_sites, tmp_path: Path) -> None:
+    gpkg, shp = tmp_path / "only.gpkg", tmp_path / "only.shp.zip"
+    gpkg.write_bytes(client.get("/api/export.gpkg?q=CNTY&precision=county").data)
+    shp.write_bytes(client.get("/api/export.shp.zip?q=CNTY&precision=county").data)
+    assert "Feature Count: 2" in ogrinfo_summary(str(gpkg))
+    assert zipfile.ZipFile(shp).namelist() == sorted(f"heshan_sites_unplaced.{ext}"
+                                                     for ext in ("cpg", "dbf", "prj", "shp", "shx"))
+    assert "Feature Count: 2" in ogrinfo_summary(f"/vsizip/{shp}")

@@ -54,6 +54,8 @@ def apply_derived(session: Session, field: str, candidates_sql: str, params: dic
 
 def rederive_around_changed_parks(session: Session, actor: str | None, upload_id: int | None) -> int:
     """Derive again the park of the stored sites a changed park covered or covers (not the rows just written)."""
+    if not session.execute(text("SELECT EXISTS (SELECT 1 FROM changed_parks)")).scalar_one():
+        return 0
     touched = ("EXISTS (SELECT 1 FROM changed_parks c WHERE ST_Intersects(c.old_geom, ST_PointOnSurface(s.geom))"
                " OR ST_Intersects(c.new_geom, ST_PointOnSurface(s.geom)) OR s.park IN (c.old_name, c.new_name))")
     candidates = (f"SELECT s.id, s.park AS old, {smallest_park_sql(STORED_PARK_SHAPES, 's')} AS new FROM sites s"
