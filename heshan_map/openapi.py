@@ -31,7 +31,7 @@ FILTERS: list[dict[str, Any]] = [
      "description": "a stage reached that year, or a range 2022..2024"},
     {"name": "bbox", "in": "query", "style": "form", "explode": False,
      "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
-     "description": "minlon,minlat,maxlon,maxlat (WGS84)"},
+     "description": "minlon,minlat,maxlon,maxlat (WGS84); a site whose place is unknown (county) is in no box"},
     {"name": "datetime", "in": "query", "schema": {"type": "string"},
      "description": "RFC 3339 date or interval (a/b, ../b, a/..) a stage was reached in"},
     {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]},
