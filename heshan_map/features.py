@@ -21,7 +21,7 @@ def iso_timestamp(value: dt.datetime | None) -> str | None:
 
 
 def site_feature(row: dict[str, Any], lang: str = "zh") -> dict[str, Any]:
-    """Return the GeoJSON Feature of a site row."""
+    """Return the GeoJSON Feature of a site row; its geometry is null when its place is unknown (RFC 7946 3.2)."""
     return {
         "type": "Feature",
         "id": row["id"],

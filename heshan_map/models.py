@@ -5,7 +5,7 @@ import datetime as dt
 from typing import Any, Callable
 
 from geoalchemy2 import Geometry
-from sqlalchemy import (BigInteger, Column, Date, DateTime, ForeignKey, Integer, LargeBinary, Numeric, String,
+from sqlalchemy import (BigInteger, Boolean, Column, Date, DateTime, ForeignKey, Integer, LargeBinary, Numeric, String,
                         Table, Text, func)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -21,12 +21,14 @@ class Base(DeclarativeBase):
 SQL_TYPES: dict[str, Callable[[], Any]] = {
     "bigint": BigInteger, "integer": Integer, "text": Text, "character varying": lambda: String(16),
     "numeric": lambda: Numeric(14, 4), "jsonb": JSONB, "timestamp with time zone": lambda: DateTime(timezone=True),
+    "boolean": Boolean,
 }
 # What the declaration does not say of a column: keys, uniqueness and defaults.
 COLUMN_OPTIONS: dict[str, dict[str, Any]] = {
     "id": {"primary_key": True}, "code": {"unique": True}, "attributes": {"server_default": "{}"},
     "created_at": {"server_default": func.now()}, "updated_at": {"server_default": func.now()},
-    "version": {"server_default": "1"},
+    "version": {"server_default": "1"}, "town_derived": {"server_default": "false"},
+    "park_derived": {"server_default": "false"},
 }
 
 

@@ -31,7 +31,7 @@ FILTERS: list[dict[str, Any]] = [
      "description": "a stage reached that year, or a range 2022..2024"},
     {"name": "bbox", "in": "query", "style": "form", "explode": False,
      "schema": {"type": "array", "minItems": 4, "maxItems": 4, "items": {"type": "number"}},
-     "description": "minlon,minlat,maxlon,maxlat (WGS84)"},
+     "description": "minlon,minlat,maxlon,maxlat (WGS84); a site whose place is unknown (county) is in no box"},
     {"name": "datetime", "in": "query", "schema": {"type": "string"},
      "description": "RFC 3339 date or interval (a/b, ../b, a/..) a stage was reached in"},
     {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]},
@@ -68,7 +68,16 @@ ERROR_SCHEMA = {"type": "object", "required": ["error"], "properties": {"error":
     "properties": {"code": {"type": "string"}, "message": {"type": "string"}}}}}
 FEATURE_SCHEMA = {"type": "object", "required": ["type", "geometry", "properties"], "properties": {
     "type": {"type": "string", "enum": ["Feature"]}, "id": {"type": "integer"},
-    "geometry": {"type": "object"}, "properties": {"$ref": "#/components/schemas/SiteProperties"}}}
+    "geometry": {"type": "object", "nullable": True,
+                 "description": "RFC 7946 geometry; null when the place is unknown (precision county)"},
+    "properties": {"$ref": "#/components/schemas/SiteProperties"}}}
+FIGURE_SCHEMA = {"type": "object", "required": ["year", "stage", "kind", "metric", "value", "unit", "source"],
+                 "properties": {
+                     "year": {"type": "integer"},
+                     "stage": {"type": "string", "enum": [*STAGES, None], "nullable": True},
+                     "kind": {"type": "string", "enum": [*KINDS, None], "nullable": True},
+                     "metric": {"type": "string"}, "value": {"type": "number"}, "unit": {"type": "string"},
+                     "source": {"type": "string", "description": "the document and its verbatim quote"}}}
 COLLECTION_SCHEMA = {"type": "object", "required": ["type", "features"], "properties": {
     "type": {"type": "string", "enum": ["FeatureCollection"]},
     "features": {"type": "array", "items": {"$ref": "#/components/schemas/Feature"}},
@@ -138,6 +147,10 @@ def data_paths() -> dict[str, Any]:
             parameters=[{"name": "level", "in": "query", "schema": {"type": "string", "enum": ["county", "town"]}}])},
         "/api/counts": {"get": operation("getCounts", "Counts per kind and stage",
                                          {"200": json_response("counts"), **errors(400)}, parameters=FILTERS)},
+        "/api/reported-figures": {"get": operation(
+            "listReportedFigures", "County totals the source documents report (reported vs mapped)",
+            {"200": {"description": "the figures, by year, metric, stage and kind", "content": {"application/json": {
+                "schema": {"type": "array", "items": {"$ref": "#/components/schemas/ReportedFigure"}}}}}})},
         "/api/export.{fmt}": {"get": operation(
             "export", "Download what the filters select",
             {"200": {"description": "the file", "content": BINARY_FILE}, **errors(400, 429, 503, 504)},
@@ -245,7 +258,8 @@ def components() -> dict[str, Any]:
         "responses": {"Error": {"description": "an error", "content": {"application/json": {
             "schema": {"$ref": "#/components/schemas/Error"}}}}},
         "schemas": {"Error": ERROR_SCHEMA, "Feature": FEATURE_SCHEMA, "FeatureCollection": COLLECTION_SCHEMA,
-                    "SiteProperties": site_properties_schema(), "FeatureInput": feature_input_schema()},
+                    "SiteProperties": site_properties_schema(), "FeatureInput": feature_input_schema(),
+                    "ReportedFigure": FIGURE_SCHEMA},
     }
 
 

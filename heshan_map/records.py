@@ -24,7 +24,7 @@ class SiteRecord:
     name: str
     stage: str
     precision: str
-    geometry: BaseGeometry | None  # None: the place is unknown (precision county)
+    geometry: BaseGeometry | None  # None exactly when the place is unknown (precision county)
     code: str | None = None
     town: str | None = None
     park: str | None = None

@@ -20,8 +20,8 @@ ALL_KINDS = KINDS
 #   "input"   an upload column that is not stored as such (coordinates, a village to place from)
 STORAGES = ("column", "stage", "meta", "label", "input")
 # A field's value type: text, number (a numeric column, shown without trailing zeros), date (a partial
-# date: year, month or day), timestamp (UTC, ISO 8601), integer, json, geometry (an upload's WKT).
-TYPES = ("text", "number", "date", "timestamp", "integer", "json", "geometry")
+# date: year, month or day), timestamp (UTC, ISO 8601), integer, json, geometry (an upload's WKT), boolean.
+TYPES = ("text", "number", "date", "timestamp", "integer", "json", "geometry", "boolean")
 
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ class SiteField:
 
 
 JSON_TYPES = {"text": "string", "number": "number", "date": "string", "timestamp": "string",
-              "integer": "integer", "json": "object", "geometry": "string"}
+              "integer": "integer", "json": "object", "geometry": "string", "boolean": "boolean"}
 NAME_CAP, CODE_CAP, TEXT_CAP = "MAX_NAME_CHARS", "MAX_CODE_CHARS", "MAX_TEXT_CHARS"
 
 # Every field of a site, in the order properties and export columns appear.
@@ -157,6 +157,12 @@ FIELDS: tuple[SiteField, ...] = (
               sql_type="timestamp with time zone", header_zh="更新时间", shapefile="updated"),
     SiteField("version", "integer", "meta", "版本", "Version", nullable=False, sql_type="integer",
               exported=False),
+    # Whether the town and park were derived from the position (true) or given by the owner (false): a derived
+    # one is derived again when the towns or parks change; a given one is never overwritten.
+    SiteField("town_derived", "boolean", "meta", "镇街由位置推得", "Town derived from the position", nullable=False,
+              sql_type="boolean", exported=False),
+    SiteField("park_derived", "boolean", "meta", "园区由位置推得", "Park derived from the position", nullable=False,
+              sql_type="boolean", exported=False),
 )
 
 # Upload columns that are not stored as they are: a position, a place to put the site at, a WKT geometry.

@@ -208,6 +208,8 @@ def process_upload(session: Session, request: UploadRequest, progress: Progress 
     check_budget(request.limits)
     tick("validate", 1, 3)
     validation = validate_table(table, options, load_reference(session), file_crs)
+    for row, message in site_writes.stage_regressions(session, validation.records).items():
+        validation.error(row, "stage", message)  # a stage earlier than one the stored site reached
     check_budget(request.limits)
     report = report_of(request, table, validation)
     if validation.errors:

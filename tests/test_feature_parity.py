@@ -34,6 +34,8 @@ def parity_records() -> list[SiteRecord]:
         SiteRecord(row=3, code="PARITY-3", kind="project", name="一致性点", stage="started", precision="point",
                    geometry=Point(112.96, 22.76), values={FRACTION_FIELD: 0.0375},
                    stage_dates={"started": PartialDate(dt.date(2024, 12, 31), "day")}),
+        SiteRecord(row=4, code="PARITY-4", kind="project", name="一致性待定", stage="planned", precision="county",
+                   geometry=None, town="鹤城镇", stage_dates={"planned": PartialDate(dt.date(2025, 3, 1), "month")}),
     ]
 
 
@@ -110,3 +112,6 @@ def test_property_values_keep_their_formats(client, parity_sites: dict[str, int]
                                                 "park", FRACTION_FIELD, WHOLE_FIELD, "industry", "source"))
     small = exported[parity_sites["PARITY-3"]]["properties"]
     assert (small[FRACTION_FIELD], small["started_on"], small["signed_on"]) == (0.0375, "2024-12-31", None)
+    unplaced = exported[parity_sites["PARITY-4"]]
+    assert unplaced["geometry"] is None
+    assert (unplaced["properties"]["planned_on"], unplaced["properties"]["town"]) == ("2025-03", "鹤城镇")

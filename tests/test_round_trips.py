@@ -4,9 +4,12 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 import pytest
+from shapely.geometry import LineString, Polygon
 from sqlalchemy import text
 
 from heshan_map.auth import create_user
+from heshan_map.records import SiteRecord
+from heshan_map.storage.site_writes import upsert_sites
 
 from .test_uploads import post_upload
 
@@ -43,6 +46,13 @@ def test_an_export_of_every_kind_uploaded_again_changes_nothing(client, token, f
 
 
 def test_lines_keep_their_direction_in_the_api_and_geojson_export(client, session) -> None:
+    # The seed draws no lines (issue 10: only what the documents place), so the test draws two, east and west.
+    upsert_sites(session, [
+        SiteRecord(row=row, code=f"RT-LINE-{row}", kind="green_site", name=f"绿道 {row}", stage="started",
+                   precision="point", geometry=LineString(coords))
+        for row, coords in ((1, [(112.90, 22.70), (112.91, 22.71)]), (2, [(112.93, 22.72), (112.92, 22.71)]))],
+        actor="test")
+    session.commit()
     lines = dict(session.execute(text(
         "SELECT id, ST_AsGeoJSON(geom, 7)::json FROM sites WHERE GeometryType(geom) LIKE '%LINESTRING'")).all())
     assert len(lines) >= 2
@@ -123,8 +133,16 @@ def test_patch_refuses_the_kind_and_name_of_another_uncoded_site(client, token) 
 
 
 def test_api_polygons_are_counter_clockwise(client, session) -> None:
+    # The seed has no park polygons (issue 10: no placeholder shapes), so the test draws one.
+    square = Polygon([(112.90, 22.70), (112.91, 22.70), (112.91, 22.71), (112.90, 22.71)])
+    upsert_sites(session, [SiteRecord(row=1, code="RT-PARK", kind="park", name="方形测试园", stage="signed",
+                                      precision="surveyed", geometry=square)], actor="test")
     session.execute(text("UPDATE sites SET geom = ST_ForcePolygonCW(geom) WHERE kind = 'park'"))
-    for feature in client.get("/api/features?kind=park").get_json()["features"]:
+    session.commit()
+    polygons = [feature for feature in client.get("/api/features?kind=park").get_json()["features"]
+                if feature["geometry"] and feature["geometry"]["type"] == "Polygon"]
+    assert polygons
+    for feature in polygons:
         ring = feature["geometry"]["coordinates"][0]
         assert sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(ring, ring[1:])) > 0
 

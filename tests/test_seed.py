@@ -29,6 +29,9 @@ def test_seeding_twice_changes_nothing(session) -> None:
     assert session.execute(text("SELECT count(*) FROM stage_events")).scalar_one() == events
 
 
+ZHAIWU_POINT = {"type": "Point", "coordinates": [112.6000, 22.6388]}  # inside 宅梧镇 of towns_approx.geojson
+
+
 def write_variant(tmp_path: Path, change) -> Path:
     """Write the seed file with one feature changed by `change`; return its path."""
     collection = copy.deepcopy(read_geojson(SEED_FILE))
@@ -44,6 +47,13 @@ def write_variant(tmp_path: Path, change) -> Path:
                                                                       [112.8, 22.7], [112.8, 22.6]]]}),
      "invalid geometry"),
     (lambda f: f.update(geometry={"type": "Point", "coordinates": [113.3, 23.1]}), "outside Heshan"),
+    (lambda f: (f["properties"].update(precision="town", town=None), f.update(geometry=ZHAIWU_POINT)),
+     "precision town without a town"),
+    (lambda f: (f["properties"].update(precision="approximate", town="沙坪街道"), f.update(geometry=ZHAIWU_POINT)),
+     "claims town 沙坪街道 but its position lies in 宅梧镇"),
+    (lambda f: (f["properties"].update(precision="county"), f.update(geometry=ZHAIWU_POINT)),
+     'precision county (place unknown) takes "geometry": null'),
+    (lambda f: (f["properties"].update(precision="approximate"), f.update(geometry=None)), "no geometry"),
 ])
 def test_bad_record_refuses_everything(session, tmp_path: Path, change, expected: str) -> None:
     session.execute(text("DELETE FROM sites"))
@@ -57,19 +67,34 @@ def test_bad_record_refuses_everything(session, tmp_path: Path, change, expected
     assert site_count(session) == 0
 
 
+def test_a_county_record_is_loaded_without_geometry_and_keeps_its_town(session, tmp_path: Path) -> None:
+    path = write_variant(tmp_path, lambda f: (f["properties"].update(precision="county", town="宅梧镇", park=None),
+                                              f.update(geometry=None)))
+    code = read_geojson(path)["features"][3]["properties"]["code"]
+    seed_database(session, path)
+    row = session.execute(text("SELECT geom, town, town_derived, park FROM sites WHERE code = :code"),
+                          {"code": code}).one()
+    assert tuple(row) == (None, "宅梧镇", False, None)
+
+
+SOURCE_LINE = re.compile(r"^seeds/(\S+\.txt): 「(.+)」$")
+
+
 def test_every_source_quotes_a_seed_document() -> None:
+    # A site may rest on several statements: one line per quote, each verbatim in its document.
     for feature in read_geojson(SEED_FILE)["features"]:
-        # One quote per line: every stated fact keeps its own verbatim quote.
-        for source in feature["properties"]["source"].splitlines():
-            match = re.match(r"^seeds/(\S+\.txt): 「(.+)」$", source)
+        source = feature["properties"]["source"]
+        for line in source.splitlines():
+            match = SOURCE_LINE.match(line)
             assert match, source
             document = (ROOT / "seeds" / match.group(1)).read_text(encoding="utf-8")
-            assert match.group(2) in document, source
+            assert match.group(2) in document, line
 
 
 def test_no_seed_position_claims_survey_precision() -> None:
-    precisions = {f["properties"]["precision"] for f in read_geojson(SEED_FILE)["features"]}
-    assert precisions <= {"approximate", "town", "county"}
+    features = read_geojson(SEED_FILE)["features"]
+    assert {f["properties"]["precision"] for f in features} <= {"approximate", "town", "county"}
+    assert all(f["geometry"] is None for f in features if f["properties"]["precision"] == "county")
 
 
 def test_readme_counts_match_the_api(client) -> None:

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from shapely.geometry import Point
+from shapely.geometry import Point, Polygon
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -20,10 +20,16 @@ DEFAULT_DATE = dt.date(2026, 1, 15)
 
 
 def park_inside(session) -> dict[str, Any]:
-    """Return a seed park with an area: its id, name, and a point inside it with the town and smallest park there."""
+    """Store a park with an area; return its id, name, and a point inside it with the town and smallest park there.
+
+    The seed has no park polygons (issue 10: no placeholder shapes), so the test draws its own.
+    """
+    square = Polygon([(112.70, 22.60), (112.71, 22.60), (112.71, 22.61), (112.70, 22.61)])
+    upsert_sites(session, [SiteRecord(row=1, code="STEP-PARK", kind="park", name="步骤测试园", stage="signed",
+                                      precision="approximate", geometry=square)], actor="test")
     park = session.execute(text(
         "SELECT id, name, ST_X(ST_PointOnSurface(geom)) AS lon, ST_Y(ST_PointOnSurface(geom)) AS lat FROM sites"
-        " WHERE kind = 'park' AND ST_Dimension(geom) = 2 ORDER BY id LIMIT 1")).mappings().one()
+        " WHERE code = 'STEP-PARK'")).mappings().one()
     point = "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326)"
     smallest = session.execute(text(
         f"SELECT name FROM sites WHERE kind = 'park' AND ST_Intersects(geom, {point}) ORDER BY ST_Area(geom) LIMIT 1"),

@@ -35,8 +35,8 @@ def header_row(chinese: bool) -> list[str]:
     return [field.export_header for field in COLUMNS] + [en for en, _ in GEOMETRY_HEADERS]
 
 
-def export_rows(session: Session, request: ExportRequest) -> Iterator[tuple[dict[str, Any], str]]:
-    """Yield (properties, GeoJSON geometry text) of each selected site in id order."""
+def export_rows(session: Session, request: ExportRequest) -> Iterator[tuple[dict[str, Any], str | None]]:
+    """Yield (properties, GeoJSON geometry text, None when the place is unknown) of each selected site in id order."""
     for row in site_reads.iter_sites(session, request.selection):
         check_deadline(request)
         yield site_properties(row, request.lang), row["geometry"]

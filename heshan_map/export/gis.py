@@ -1,4 +1,8 @@
-"""Write the selected sites as a GeoPackage or a zip of Shapefiles, in the requested CRS, batch by batch."""
+"""Write the selected sites as a GeoPackage or a zip of Shapefiles, in the requested CRS, batch by batch.
+
+A site whose place is unknown (precision county) is a row with an empty geometry: in the GeoPackage's one
+layer, and in the Shapefile zip's heshan_sites_unplaced.shp (null shapes), since a Shapefile holds one type.
+"""
 from __future__ import annotations
 
 import json
@@ -22,17 +26,19 @@ BATCH_ROWS = 2000  # rows per GeoDataFrame appended to a GeoPackage or Shapefile
 GPKG_FIELDS: dict[str, str] = {name: name for name in FIELD_NAMES}  # a GeoPackage keeps the fields' names
 SHAPEFILE_FAMILIES = {"Point": "points", "MultiPoint": "multipoints", "LineString": "lines",
                       "MultiLineString": "lines", "Polygon": "polygons", "MultiPolygon": "polygons"}
+UNPLACED_FAMILY = "unplaced"  # the Shapefile of the sites without a geometry (null shapes, typed Point)
 
 
 def geodataframes(session: Session, request: ExportRequest, field_names: dict[str, str]
                   ) -> Iterator[gpd.GeoDataFrame]:
     """Yield the selected sites as GeoDataFrames of up to BATCH_ROWS rows in the requested CRS; one if none."""
     records: list[dict[str, Any]] = []
-    geometries: list[BaseGeometry] = []
+    geometries: list[BaseGeometry | None] = []
     batches = 0
     for props, geometry_text in export_rows(session, request):
         records.append({field_names[name]: props.get(name) for name in FIELD_NAMES})
-        geometries.append(from_wgs84(shape(json.loads(geometry_text)), request.crs))
+        geometry = None if geometry_text is None else shape(json.loads(geometry_text))
+        geometries.append(None if geometry is None else from_wgs84(geometry, request.crs))
         if len(records) == BATCH_ROWS:
             yield geodataframe(records, geometries, request, field_names)
             records, geometries, batches = [], [], batches + 1
@@ -40,7 +46,7 @@ def geodataframes(session: Session, request: ExportRequest, field_names: dict[st
         yield geodataframe(records, geometries, request, field_names)
 
 
-def geodataframe(records: list[dict[str, Any]], geometries: list[BaseGeometry], request: ExportRequest,
+def geodataframe(records: list[dict[str, Any]], geometries: list[BaseGeometry | None], request: ExportRequest,
                  field_names: dict[str, str]) -> gpd.GeoDataFrame:
     """Return rows and their geometries as a GeoDataFrame with the export's columns and types."""
     crs = f"EPSG:{request.crs.epsg}" if request.crs.kind == "epsg" else None
@@ -74,13 +80,15 @@ def write_shapefile_zip(session: Session, request: ExportRequest, target: Path) 
     with tempfile.TemporaryDirectory(prefix="heshan-shp-") as folder:
         started: set[str] = set()
         for frame in geodataframes(session, request, SHAPEFILE_FIELDS):
-            families = frame.geometry.geom_type.map(SHAPEFILE_FAMILIES)
-            for family in ("points", "multipoints", "lines", "polygons"):
+            families = frame.geometry.geom_type.map(SHAPEFILE_FAMILIES).fillna(UNPLACED_FAMILY)
+            for family in ("points", "multipoints", "lines", "polygons", UNPLACED_FAMILY):
                 part = frame[families == family]
                 if part.empty and not (family == "points" and frame.empty and not started):
                     continue
+                typed = {"geometry_type": "Point"} if family == UNPLACED_FAMILY else {}
                 pyogrio.write_dataframe(part, Path(folder) / f"heshan_sites_{family}.shp", driver="ESRI Shapefile",
-                                        encoding="UTF-8", layer=f"heshan_sites_{family}", append=family in started)
+                                        encoding="UTF-8", layer=f"heshan_sites_{family}", append=family in started,
+                                        **typed)
                 started.add(family)
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(Path(folder).iterdir()):

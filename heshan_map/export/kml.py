@@ -44,8 +44,8 @@ def kml_geometry(parent: ET.Element, geometry: BaseGeometry) -> None:
             coordinates(ET.SubElement(ET.SubElement(polygon, "innerBoundaryIs"), "LinearRing"), ring.coords)
 
 
-def kml_placemark(props: dict[str, Any], geometry_text: str) -> str:
-    """Return one site as a KML Placemark with its name, description and fields as text."""
+def kml_placemark(props: dict[str, Any], geometry_text: str | None) -> str:
+    """Return one site as a KML Placemark with its name, description and fields; without geometry when unplaced."""
     placemark = ET.Element("Placemark", id=f"site-{props['id']}")
     props = {name: xml_text(value) for name, value in props.items()}
     ET.SubElement(placemark, "name").text = props[NAME_FIELD]
@@ -58,7 +58,8 @@ def kml_placemark(props: dict[str, Any], geometry_text: str) -> str:
             continue
         field = ET.SubElement(data, "Data", name=name)
         ET.SubElement(field, "value").text = str(props[name])
-    kml_geometry(placemark, shape(json.loads(geometry_text)))
+    if geometry_text is not None:  # KML 2.2 allows a Placemark without a geometry: a site whose place is unknown
+        kml_geometry(placemark, shape(json.loads(geometry_text)))
     return ET.tostring(placemark, encoding="unicode")
 
 

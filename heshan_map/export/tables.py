@@ -25,12 +25,17 @@ def neutralise_formula(value: Any) -> Any:
     return value
 
 
-def table_cells(props: dict[str, Any], geometry_text: str) -> list[Any]:
-    """Return one row of cells: the properties, a representative lon/lat and the WKT, formulas neutralised."""
+def table_cells(props: dict[str, Any], geometry_text: str | None) -> list[Any]:
+    """Return one row of cells: the properties, a representative lon/lat and the WKT, formulas neutralised.
+
+    A site whose place is unknown (precision county, no geometry) has empty position cells.
+    """
+    cells = [neutralise_formula(props.get(name)) for name in FIELD_NAMES]
+    if geometry_text is None:
+        return cells + [None, None, None]
     geometry = shape(json.loads(geometry_text))
     point = geometry.representative_point()
-    cells = [props.get(name) for name in FIELD_NAMES]
-    return [neutralise_formula(cell) for cell in cells] + [round(point.x, 7), round(point.y, 7), geometry.wkt]
+    return cells + [round(point.x, 7), round(point.y, 7), geometry.wkt]
 
 
 def stream_csv(session: Session, request: ExportRequest) -> Iterator[bytes]:

@@ -20,9 +20,12 @@ def select_admin_areas(session: Session, level: str) -> list[dict[str, Any]]:
 
 
 def upsert_admin_area(session: Session, level: str, name: str, name_en: str | None, precision: str,
-                      source: str, geometry_wkb: bytes) -> None:
-    """Create or replace a reference area by level and name."""
-    session.execute(text("""
+                      source: str, geometry_wkb: bytes) -> bool:
+    """Create or replace a reference area by level and name; return whether it was new or changed.
+
+    The caller derives the sites' towns again when a town changed (site_writes.rederive_towns).
+    """
+    result = session.execute(text("""
         INSERT INTO admin_areas (level, name, name_en, precision, source, geom)
         VALUES (:level, :name, :name_en, :precision, :source,
                 ST_Multi(ST_SetSRID(ST_GeomFromWKB(:wkb), 4326)))
@@ -33,6 +36,7 @@ def upsert_admin_area(session: Session, level: str, name: str, name_en: str | No
            OR NOT ST_Equals(admin_areas.geom, EXCLUDED.geom)"""),
         {"level": level, "name": name, "name_en": name_en, "precision": precision,
          "source": source, "wkb": geometry_wkb})
+    return bool(result.rowcount)
 
 
 def outside_county(session: Session, geometries_wkb: list[bytes]) -> list[int]:

@@ -33,7 +33,7 @@ def filter_clause(selection: Filter) -> tuple[str, dict[str, Any]]:
         params["f_from"] = reached_from
         params["f_to"] = reached_to
         params["f_year_stages"] = list(selection.stages) or None
-    if selection.bbox:
+    if selection.bbox:  # a site without a position (precision county) is in no box
         parts.append("ST_Intersects(s.geom, ST_MakeEnvelope(:f_minx, :f_miny, :f_maxx, :f_maxy, 4326))")
         params.update(dict(zip(("f_minx", "f_miny", "f_maxx", "f_maxy"), selection.bbox)))
     return " AND ".join(parts), params

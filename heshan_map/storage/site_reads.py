@@ -47,7 +47,7 @@ def iter_sites(session: Session, selection: Filter, batch: int = 2000) -> Iterat
 
 
 def count_sites(session: Session, selection: Filter) -> int:
-    """Return how many sites the filter selects."""
+    """Return how many sites the filter selects (those whose place is unknown too, unless a bbox is given)."""
     where, params = filter_clause(selection)
     return session.execute(text(f"SELECT count(*) FROM sites s WHERE {where}"), params).scalar_one()
 
@@ -64,7 +64,7 @@ def count_by_kind_and_stage(session: Session, selection: Filter) -> dict[str, di
 
 
 def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, float, float] | None:
-    """Return the bounding box of the selected sites, or None when there are none."""
+    """Return the bounding box of the selected sites that have a position, or None when there are none."""
     where, params = filter_clause(selection)
     row = session.execute(text(
         "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
@@ -108,12 +108,15 @@ def ping(session: Session) -> dict[str, Any]:
 
 
 def select_park_points(session: Session) -> list[dict[str, Any]]:
-    """Return each park's name, town, precision and a point inside it (for placing sites by park name)."""
+    """Return each placed park's name, town, precision and a point inside it (for placing sites by park name).
+
+    A park whose place is unknown (precision county) has no point and is left out.
+    """
     from shapely import wkb
 
     rows = session.execute(text(
         "SELECT name, town, precision, ST_AsBinary(ST_PointOnSurface(geom)) AS point FROM sites"
-        " WHERE kind = 'park' ORDER BY id")).mappings()
+        " WHERE kind = 'park' AND geom IS NOT NULL ORDER BY id")).mappings()
     return [{"name": row["name"], "town": row["town"], "precision": row["precision"],
              "point": wkb.loads(bytes(row["point"]))} for row in rows]
 

@@ -1,7 +1,11 @@
 """The steps of the site upsert, each a set-based pass over the temp table `incoming`, built from the declaration.
 
 Run in order by `site_writes.upsert_sites`: load_incoming, match_sites, lock_and_check_versions,
-derive_town_and_park, keep_stored_values, derive_stage_events, classify_rows, write_changes, collect_actions.
+derive_town_and_park, keep_stored_values, derive_stage_events, classify_rows, (site_places.note_changed_parks),
+write_changes, (site_places.rederive_around_changed_parks), collect_actions.
+
+A row without a geometry (precision county, RFC 7946 "geometry": null) is copied as NULL, never given a
+town or park from its position, and compared null-safely.
 """
 from __future__ import annotations
 
@@ -28,14 +32,17 @@ STAGE_COLUMNS = tuple((f"{field.stage}_on", f"{field.stage}_precision") for fiel
 REQUEST_COLUMNS = (("given_id", "bigint"), ("keep_geometry", "boolean"), ("clear_fields", "text"),
                    ("expected_version", "integer"))
 # What the steps fill in: the site a row is, what happens to it, whether it adds stage events, and whether
-# its park was derived from its position.
+# its town and park were derived from its position (stored as sites.town_derived and sites.park_derived).
 WORK_COLUMNS = (("site_id", "bigint"), ("action", "text"), ("new_events", "boolean DEFAULT false"),
-                ("park_derived", "boolean DEFAULT false"))
+                ("town_derived", "boolean DEFAULT false"), ("park_derived", "boolean DEFAULT false"))
+DERIVED_FLAGS = ("town_derived", "park_derived")
 INCOMING_COLUMNS = ("row_no", *(field.name for field in COLUMN_FIELDS), "geom",
                     *(column for pair in STAGE_COLUMNS for column in pair), *(name for name, _ in REQUEST_COLUMNS))
 WRITTEN = tuple(field.name for field in COLUMN_FIELDS if field.name != "code")  # code: kept when a row has none
 JSON_FIELDS = tuple(field.name for field in COLUMN_FIELDS if field.type == "json")  # empty object: keep stored
-TEMP_TABLES = ("incoming_events", "incoming", "town_pieces", "park_shapes")
+TEMP_TABLES = ("incoming_events", "incoming", "town_pieces", "park_shapes", "changed_parks")
+# Where a row's position says nothing about its town or park: none (county), or only its town.
+PLACED = "i.geom IS NOT NULL AND i.precision NOT IN ('town', 'county')"
 
 
 class StaleVersion(ServiceError):
@@ -60,7 +67,7 @@ def copy_value(record: SiteRecord, field: SiteField) -> Any:
     return record.value(field.name)
 
 
-def incoming_row(record: SiteRecord, geometry_hex: str) -> tuple[Any, ...]:
+def incoming_row(record: SiteRecord, geometry_hex: str | None) -> tuple[Any, ...]:
     """Return the COPY row of a record in INCOMING_COLUMNS order, its geometry given as hex EWKB."""
     dates: list[Any] = []
     for field in STAGE_FIELDS:
@@ -70,9 +77,24 @@ def incoming_row(record: SiteRecord, geometry_hex: str) -> tuple[Any, ...]:
             record.site_id, record.keep_geometry, ",".join(record.clear) or None, record.expected_version)
 
 
+def check_geometries(records: Sequence[SiteRecord]) -> None:
+    """Refuse records whose geometry contradicts their precision: county has none, every other one has one."""
+    problems = [{"row": record.row, "column": "precision", "message":
+                 "位置待定（county）的站点不能有几何 / precision county (place unknown) takes no geometry"
+                 if record.precision == "county" else
+                 "没有几何的站点精度须为 county（位置待定） / a site without a geometry has precision county"}
+                for record in records
+                if (record.precision == "county") != (record.geometry is None) and not record.keep_geometry]
+    if problems:
+        raise ServiceError(f"{problems[0]['message']} (rows {', '.join(str(p['row']) for p in problems[:20])})",
+                           code="invalid_feature", details=problems)
+
+
 def load_incoming(session: Session, records: Sequence[SiteRecord]) -> None:
     """Create the temp table `incoming` and COPY the records into it."""
+    check_geometries(records)
     session.execute(text(incoming_ddl()))
+    # A record without a geometry (precision county) is COPYed as NULL: to_wkb keeps None as None.
     geometries = shapely.set_srid(np.array([record.geometry for record in records], dtype=object), 4326)
     hexes = shapely.to_wkb(geometries, hex=True, include_srid=True) if records else []
     raw = session.connection().connection.driver_connection
@@ -105,8 +127,41 @@ def lock_and_check_versions(session: Session) -> None:
         raise StaleVersion(f"the site changed since it was read (rows {', '.join(map(str, stale))})")
 
 
+def smallest_park_sql(shapes: str, site: str) -> str:
+    """Return SQL of the name of the smallest park in `shapes` holding a point of `site` (never a park itself)."""
+    return (f"(SELECT p.name FROM {shapes} p WHERE ST_Intersects(p.geom, ST_PointOnSurface({site}.geom))"
+            " ORDER BY p.area, p.name LIMIT 1)")
+
+
+def town_at_sql(pieces: str, site: str) -> str:
+    """Return SQL of the town holding a point of `site` (the first by name where towns overlap), else the nearest."""
+    point = f"ST_PointOnSurface({site}.geom)"
+    return (f"COALESCE((SELECT t.name FROM {pieces} t WHERE ST_Intersects(t.geom, {point}) ORDER BY t.name LIMIT 1),"
+            f" (SELECT a.name FROM admin_areas a WHERE a.level = 'town' ORDER BY a.geom <-> {point}, a.name LIMIT 1))")
+
+
+# The parks whose shapes place other sites: placed parks (a park known only by its town, or not at all, has no
+# shape that says which sites are in it). The incoming rows' parks take the place of their stored versions.
+PARK_SHAPES = """
+    SELECT id, code, name, geom, ST_Area(geom) AS area FROM sites
+    WHERE kind = 'park' AND geom IS NOT NULL AND precision NOT IN ('town', 'county')
+      AND id NOT IN (SELECT site_id FROM incoming WHERE site_id IS NOT NULL)
+    UNION ALL
+    SELECT site_id, code, name, geom, ST_Area(geom) FROM incoming i WHERE kind = 'park' AND {placed}"""
+
+
+def given_in_place(name: str) -> str:
+    """Return SQL telling a row's site has a town or park its owner gave and the row leaves it where it was."""
+    return (f"EXISTS (SELECT 1 FROM sites s WHERE s.id = i.site_id AND s.{name} IS NOT NULL"
+            f" AND NOT s.{name}_derived AND s.geom = i.geom)")
+
+
 def derive_town_and_park(session: Session) -> None:
-    """Keep the stored position of rows placed only from a name; derive a town and park not given from the position."""
+    """Keep the stored position of rows placed only from a name; derive a town and park not given from the position.
+
+    A row without a position (county), or placed only at its town, is never given a town or park from it. A row
+    that leaves a site where it was keeps the town or park its owner gave; one that moves it derives them anew.
+    """
     for statement in (
         # A row placed only from a name (no coordinates) keeps an existing site's own position (a county site has none).
         """UPDATE incoming i SET geom = s.geom, precision = s.precision
@@ -115,35 +170,29 @@ def derive_town_and_park(session: Session) -> None:
         """CREATE TEMP TABLE town_pieces ON COMMIT DROP AS
            SELECT name, ST_Subdivide(geom, 64) AS geom FROM admin_areas WHERE level = 'town'""",
         "CREATE INDEX ON town_pieces USING gist (geom)",
-        # A town or park not given is derived from the position, unless the position is only a
-        # placeholder for a town (precision 'town'): then it says nothing about where the site is.
-        """UPDATE incoming i SET town = (
-               SELECT t.name FROM town_pieces t WHERE ST_Intersects(t.geom, ST_PointOnSurface(i.geom)) LIMIT 1)
-           WHERE i.town IS NULL AND i.precision <> 'town'""",
-        """UPDATE incoming i SET town = (
-               SELECT a.name FROM admin_areas a WHERE a.level = 'town'
-               ORDER BY a.geom <-> ST_PointOnSurface(i.geom) LIMIT 1)
-           WHERE i.town IS NULL AND i.precision <> 'town'""",
+        f"UPDATE incoming i SET town_derived = true, town = {town_at_sql('town_pieces', 'i')}"
+        f" WHERE i.town IS NULL AND {PLACED} AND NOT {given_in_place('town')}",
         # The parks apart, so the lookup does not wade through every other site at the same spot.
-        """CREATE TEMP TABLE park_shapes ON COMMIT DROP AS
-           SELECT id, code, name, geom, ST_Area(geom) AS area FROM sites WHERE kind = 'park'""",
+        f"CREATE TEMP TABLE park_shapes ON COMMIT DROP AS {PARK_SHAPES.format(placed=PLACED)}",
         "CREATE INDEX ON park_shapes USING gist (geom)",
-        """UPDATE incoming i SET park_derived = true, park = (
-               SELECT p.name FROM park_shapes p
-               WHERE ST_Intersects(p.geom, ST_PointOnSurface(i.geom))
-                 AND (i.code IS NULL OR p.code IS DISTINCT FROM i.code)
-                 AND p.id IS DISTINCT FROM i.site_id
-               ORDER BY p.area LIMIT 1)
-           WHERE i.park IS NULL AND i.kind <> 'park' AND i.precision <> 'town'""",
+        f"UPDATE incoming i SET park_derived = true, park = {smallest_park_sql('park_shapes', 'i')}"
+        f" WHERE i.park IS NULL AND i.kind <> 'park' AND {PLACED} AND NOT {given_in_place('park')}",
     ):
         session.execute(text(statement))
 
 
 def kept_value_sql(name: str) -> str:
-    """Return the SET of a keeps-when-empty field: the row's value, else the site's, NULL when the row clears it."""
+    """Return the SET of a keeps-when-empty field: the row's value, else the site's, NULL when the row clears it.
+
+    A town or park derived from the row's position replaces the stored one; a derived one the row's position
+    cannot speak for (no position, or only the town) is dropped; a given one stays.
+    """
     cleared = f"'{name}' = ANY(string_to_array(i.clear_fields, ','))"
-    if name == "park":  # a park derived from the position replaces the stored one
-        return f"park = CASE WHEN {cleared} THEN NULL WHEN i.park_derived THEN i.park ELSE COALESCE(i.park, s.park) END"
+    if name in ("town", "park"):
+        unplaced = f"i.{name} IS NULL AND s.{name}_derived AND NOT ({PLACED})"
+        return (f"{name} = CASE WHEN {cleared} OR {unplaced} THEN NULL WHEN i.{name}_derived THEN i.{name}"
+                f" ELSE COALESCE(i.{name}, s.{name}) END, {name}_derived = CASE WHEN {cleared} OR {unplaced} THEN false"
+                f" WHEN i.{name}_derived THEN true WHEN i.{name} IS NULL THEN s.{name}_derived ELSE false END")
     return f"{name} = CASE WHEN {cleared} THEN NULL ELSE COALESCE(i.{name}, s.{name}) END"
 
 
@@ -187,7 +236,7 @@ def classify_rows(session: Session, default_source: str | None) -> None:
         UPDATE incoming i SET action = CASE
             WHEN i.site_id IS NULL THEN 'create'
             WHEN ({compared_old}) IS DISTINCT FROM ({compared_new}) OR s.code IS DISTINCT FROM COALESCE(i.code, s.code)
-              OR {SITE_GEOJSON} <> ST_AsGeoJSON({ORIENTED_GEOMETRY.format('i.geom')}, 7)
+              OR {SITE_GEOJSON} IS DISTINCT FROM ST_AsGeoJSON({ORIENTED_GEOMETRY.format('i.geom')}, 7)
               OR i.new_events THEN 'update'
             ELSE 'unchanged' END
         FROM sites s WHERE s.id = i.site_id"""))
@@ -212,8 +261,8 @@ def changes_sql() -> str:
 
 def write_changes(session: Session, actor: str | None, upload_id: int | None) -> None:
     """Insert the created sites, record the edits of updated ones, update them, and insert the stage events."""
-    fields = ", ".join(WRITTEN)
-    written_new = ", ".join(f"i.{name}" for name in WRITTEN)
+    fields = ", ".join(WRITTEN + DERIVED_FLAGS)
+    written_new = ", ".join(f"i.{name}" for name in WRITTEN + DERIVED_FLAGS)
     params = {"actor": actor, "upload_id": upload_id}
     session.execute(text(f"""
         INSERT INTO sites (id, code, {fields}, geom, created_by, created_upload_id)
@@ -227,6 +276,11 @@ def write_changes(session: Session, actor: str | None, upload_id: int | None) ->
         UPDATE sites s SET ({fields}, geom) = ({written_new}, i.geom),
             code = COALESCE(i.code, s.code), updated_at = now(), version = s.version + 1
         FROM incoming i WHERE i.site_id = s.id AND i.action = 'update'"""))
+    # Whether an unchanged site's town and park were given or derived is the service's own note: no edit.
+    session.execute(text("""
+        UPDATE sites s SET (town_derived, park_derived) = (i.town_derived, i.park_derived)
+        FROM incoming i WHERE i.site_id = s.id AND i.action = 'unchanged'
+          AND (s.town_derived, s.park_derived) IS DISTINCT FROM (i.town_derived, i.park_derived)"""))
     session.execute(text("""
         INSERT INTO stage_events (site_id, stage, reached_on, date_precision, recorded_by, upload_id)
         SELECT site_id, stage, reached_on, date_precision, :actor, :upload_id
@@ -237,5 +291,5 @@ def collect_actions(session: Session) -> dict[int, tuple[str, int]]:
     """Return the action and site id of each row, by row number, and drop the temp tables."""
     rows = session.execute(text("SELECT row_no, action, site_id FROM incoming ORDER BY row_no")).all()
     for table in TEMP_TABLES:
-        session.execute(text(f"DROP TABLE {table}"))
+        session.execute(text(f"DROP TABLE IF EXISTS {table}"))
     return {row_no: (action, site_id) for row_no, action, site_id in rows}

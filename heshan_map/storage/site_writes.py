@@ -11,12 +11,15 @@ from sqlalchemy.orm import Session
 
 from ..records import SiteRecord
 from ..sitefields import KEEPS_WHEN_EMPTY
+from . import site_places
 from . import site_write_steps as steps
+from .site_places import rederive_parks, rederive_towns
 from .site_write_steps import StaleVersion
+from .stage_checks import stage_regressions
 
 LOGGER = logging.getLogger(__name__)
 __all__ = ["OPTIONAL_FIELDS", "StaleVersion", "UpsertResult", "lift_statement_timeout", "lock_site_writes",
-           "upsert_sites"]
+           "rederive_parks", "rederive_towns", "stage_regressions", "upsert_sites"]
 
 # The fields an upload or edit that leaves them empty does not erase; a PATCH empties them with an explicit null.
 OPTIONAL_FIELDS = KEEPS_WHEN_EMPTY
@@ -30,6 +33,7 @@ class UpsertResult:
     updated: int
     unchanged: int
     actions: dict[int, tuple[str, int]]
+    rederived: int = 0  # other stored sites whose derived park changed because a park row changed
 
 
 # Rows without a code are matched by kind and name, which no unique index guards, and twin coded uploads
@@ -54,7 +58,9 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
     """Create or update sites by code in one set-based pass; record stage events and edits.
 
     An optional field the record leaves empty keeps the site's current value (a file without an
-    investment column does not erase investments). The caller commits.
+    investment column does not erase investments). A record without a geometry (precision county) is stored
+    without one and never given a town or park. When a park row is created, moved or renamed, the stored sites
+    whose park was derived from their position are derived again. The caller commits.
     """
     lock_site_writes(session)
     steps.load_incoming(session, list(records))
@@ -64,9 +70,11 @@ def upsert_sites(session: Session, records: Iterable[SiteRecord], actor: str | N
     steps.keep_stored_values(session)
     steps.derive_stage_events(session, default_stage_date)
     steps.classify_rows(session, default_source)
+    site_places.note_changed_parks(session)
     steps.write_changes(session, actor, upload_id)
+    rederived = site_places.rederive_around_changed_parks(session, actor, upload_id)
     actions = steps.collect_actions(session)
     counts = {name: sum(1 for action, _ in actions.values() if action == name)
               for name in ("create", "update", "unchanged")}
-    LOGGER.info("upsert: %s", counts)
-    return UpsertResult(counts["create"], counts["update"], counts["unchanged"], actions)
+    LOGGER.info("upsert: %s, %s other site(s) derived again", counts, rederived)
+    return UpsertResult(counts["create"], counts["update"], counts["unchanged"], actions, rederived)

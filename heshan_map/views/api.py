@@ -1,4 +1,4 @@
-"""The REST API over sites: GeoJSON features, one feature, its history."""
+"""The REST API over sites: GeoJSON features, one feature, its history, areas, counts, reported figures."""
 from __future__ import annotations
 
 import hashlib
@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
 from .. import auth, editing
 from ..storage import areas as area_store
+from ..storage import figures as figure_store
 from ..storage import site_reads
 from ..db import get_session
 from ..errors import InvalidParameter, NotFound, ServiceError
@@ -105,3 +106,9 @@ def list_areas() -> Response:
 def get_counts() -> Response:
     """Return the number of selected sites per kind and stage."""
     return jsonify(site_reads.count_by_kind_and_stage(get_session(), request_filter()))
+
+
+@bp.get("/reported-figures")
+def list_reported_figures() -> Response:
+    """Return the county totals the source documents report, each with its year, stage, kind, unit and source."""
+    return jsonify(figure_store.select_reported_figures(get_session()))
