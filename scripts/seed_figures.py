@@ -21,6 +21,7 @@ Q23_EVENT_START = "其中，开工项目20个，总投资约140亿元"
 Q23_EVENT_PROD = "投产项目12个，总投资约43亿元"
 Q23_Q1_SIGN = "2023年第一季度计划签约项目21个，计划总投资约80亿元"
 Q23_INDUSTRY = "力争今年引进亿元以上工业企业超50个，计划投资额超250亿元"
+Q24_FUNDS = "南新高速、西江大堤整治工程等项目获得产业转移资金4亿元、产业协作资金7000万元"
 Q24_IMPROVE = "县城入口人民东路整治提升等项目105个，金额超1亿元"
 
 FIGURES: list[tuple] = [
@@ -31,6 +32,8 @@ FIGURES: list[tuple] = [
     (2024, "in_production", "green_site", "green_demonstration_sites", 15, "个", F000, "绿美鹤山生态建设打造出15个绿美示范点"),
     (2024, "", "", "enterprise_funded_improvement_projects", 105, "个", F000, Q24_IMPROVE),
     (2024, "", "", "enterprise_funded_improvement_cny_100m_over", 1, "亿元", F000, Q24_IMPROVE),
+    (2024, "", "project", "industrial_transfer_funds_obtained_cny_100m", 4, "亿元", F000, Q24_FUNDS),
+    (2024, "", "project", "industrial_cooperation_funds_obtained_cny_10k", 7000, "万元", F000, Q24_FUNDS),
     (2025, "signed", "project", "target_investment_attracted_cny_100m", 300, "亿元", F000, "力争全年招商引资突破300亿元"),
     (2025, "planned", "green_site", "target_forest_stand_improvement_ha", 733.33, "公顷", F000,
      "高标准完成733.33公顷(1.1万亩)林分优化提升"),

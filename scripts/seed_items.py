@@ -50,8 +50,8 @@ Q_OLD = (F001, "完成沙坪街道置业花园、华侨新村、和平二巷、�
 Q_IMPROVE = (F000, "发动企业以自有资金实施青南村、共和生态公园、县城入口人民东路整治提升等项目105个")
 Q_TRAIL = (F000, "加快推进鹤山千里步道宅梧段、大雁山段建设")
 Q_GREEN_2025 = (F000, "打造好来苏村、靖村村等18个绿美示范点")
+Q_INFRA_2023 = (F003, "中欧新材料创新基地、中欧雅理新兴产业园要抓紧基础设施建设")
 Q_PILOT = (F003, "抓好朗围、长江等村级工业园“工改工”试点")
-
 
 
 def item(code: str, kind: str, name: str, name_en: str, stage: str, what: str, at: tuple,
@@ -98,6 +98,7 @@ PARKS = [
          "鹤山现有主要产业园区之一，加快推进园区规划环评和配套基础设施建设，争取认定为省化工园区；位置文件未载",
          ("county",), [
              ev("stage", (F001, "中欧新材料创新基地要加快推进园区规划环评,加快配套基础设施建设")),
+             ev("stage", Q_INFRA_2023),
          ]),
     item("HS-PARK-006", "park", "中欧雅瑶新兴产业园", "Sino-European Yayao Emerging Industrial Park", "started",
          "五大产业平台之一（2023年工作安排和经济工作会议写作“中欧雅理新兴产业园”，按同一园区处理），"
@@ -105,6 +106,7 @@ PARKS = [
          ("town", "雅瑶镇"), [
              ev("stage", (F002, "中欧雅理新兴产业园加快征地及道路、环保设施建设")),
              ev("name town", (F004, "中欧雅瑶新兴产业园五大产业平台")),
+             ev("stage", Q_INFRA_2023),
          ], town="雅瑶镇"),
     item("HS-PARK-007", "park", "中欧(江门)中小企业国际合作区",
          "China-Europe (Jiangmen) SME International Cooperation Zone", "started",
@@ -131,6 +133,7 @@ PARKS = [
          ("county",), [
              ev("stage", (F000, "要把省产业有序转移主平台打造成为县域经济发展的主战场")),
              ev("planned_on", (F002, "制定承接产业有序转移主平台建设方案")),
+             ev("name", (F004, "集中资源选建好承接产业有序转移平台")),
          ], dates={"planned_on": "2023"}),
     item("HS-PARK-012", "park", "中欧跨境电商产业园", "Sino-European Cross-Border E-Commerce Industrial Park",
          "started", "2022年鹤山现有主要产业园区之一，抓紧先行启动区建设和路网、环保配套建设；"

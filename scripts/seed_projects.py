@@ -40,6 +40,7 @@ PROJECTS = [
              ev("signed_on investment_cny_100m", (F001, "成功引进隆基绿能科技股份有限公司协议投资45亿元")),
              ev("park", (F004, "隆基绿能科技股份有限公司签约落户园区")),
              ev("name", (F004, "隆基绿能科技股份有限公司10GW单晶组件项目落户鹤山")),
+             ev("stage", Q_XINYI_2022),
              ev("stage in_production_on", Q_NEW_2024),
          ], dates={"signed_on": "2022", "in_production_on": "2024"}, park=SILICON, investment=45.0,
          town="址山镇", outside=("town",)),
