@@ -156,6 +156,18 @@ def position_problems(p: dict, g: dict | None, places: dict, seats: dict, bounda
     return [] if boundary is None or boundary.contains(Point(coords)) else ["position outside the county"]
 
 
+def named_place_problems(p: dict, g: dict | None, places: dict, quotes: set) -> list[str]:
+    """Return a problem when an approximate site sits at a place neither its quotes nor its park name."""
+    if p["precision"] != "approximate" or not g:
+        return []
+    names = [f["properties"]["name"] for f in places.values() if f["properties"]["kind"] != "town_seat"
+             and r6(f["geometry"]["coordinates"]) == g["coordinates"]]
+    bases = {name.split(" / ")[0].split(" (")[0] for name in names}
+    if any(base in (p["park"], p["name"]) or any(base in str(q) for q in quotes) for base in bases):
+        return []
+    return [f"approximate at {', '.join(sorted(bases))}, a place none of its quotes names"]
+
+
 def check_sites(fc: dict, seeds_dir: Path, boundary=None) -> list[str]:
     """Return every broken invariant of the seed FeatureCollection."""
     places, seats = load_places()
@@ -184,6 +196,7 @@ def check_sites(fc: dict, seeds_dir: Path, boundary=None) -> list[str]:
             quotes.add(quote)
         mine += evidence_problems(p, quotes)
         mine += position_problems(p, g, places, seats, boundary)
+        mine += named_place_problems(p, g, places, quotes)
         if p["park"] is not None and (p["park"] not in parks or p["park"] == p["name"]):
             mine.append(f"park {p['park']!r} is not another park of the dataset")
         for key in ("investment_cny_100m", "area_ha"):

@@ -95,7 +95,7 @@ PARKS = [
              ev("stage", (F001, "珠西国际物流中心要保持中欧国际货运班列稳定运行")),
          ]),
     item("HS-PARK-005", "park", "中欧新材料创新基地", "Sino-European New Materials Innovation Base", "started",
-         "鹤山现有主要产业园区之一，加快推进园区规划环评和配套基础设施建设，争取认定为省化工园区；位置文件未载",
+         "鹤山现有主要产业园区之一，加快推进园区规划环评和配套基础设施建设，争取认定为省化工园区",
          ("county",), [
              ev("stage", (F001, "中欧新材料创新基地要加快推进园区规划环评,加快配套基础设施建设")),
              ev("stage", Q_INFRA_2023),
@@ -129,7 +129,7 @@ PARKS = [
          ], dates={"planned_on": "2023"}, park=SILICON, town="址山镇", outside=("town",)),
     item("HS-PARK-011", "park", "省产业有序转移主平台", "Provincial Main Platform for Orderly Industrial Transfer",
          "planned", "2025年工作的核心载体：要打造成为县域经济发展的主战场，推进主平台管理机制创新试点；"
-         "2023年工作安排提出制定承接产业有序转移主平台建设方案（按同一平台处理）；位置与范围文件未载",
+         "2023年工作安排提出制定承接产业有序转移主平台建设方案（按同一平台处理）",
          ("county",), [
              ev("stage", (F000, "要把省产业有序转移主平台打造成为县域经济发展的主战场")),
              ev("planned_on", (F002, "制定承接产业有序转移主平台建设方案")),
@@ -137,23 +137,23 @@ PARKS = [
          ], dates={"planned_on": "2023"}),
     item("HS-PARK-012", "park", "中欧跨境电商产业园", "Sino-European Cross-Border E-Commerce Industrial Park",
          "started", "2022年鹤山现有主要产业园区之一，抓紧先行启动区建设和路网、环保配套建设；"
-         "2023年的五大产业平台名单在同一位置列的是中欧雅瑶新兴产业园，可能为同一园区，文件未明说，故分列；位置文件未载",
+         "2023年的五大产业平台名单在同一位置列的是中欧雅瑶新兴产业园，可能为同一园区，文件未明说，故分列",
          ("county",), [
              ev("stage", (F001, "中欧跨境电商产业园要抓紧先行启动区建设,加快园区路网、环保等配套建设")),
          ]),
     item("HS-PARK-013", "park", "新型水暖卫浴产业合作园区", "New Plumbing and Sanitary Ware Cooperation Park",
-         "planned", "2023年计划与开平共建的新型水暖卫浴产业合作园区；位置文件未载", ("county",), [
+         "planned", "2023年计划与开平共建的新型水暖卫浴产业合作园区", ("county",), [
              ev("stage planned_on", (F002, "加快与开平共建新型水暖卫浴产业合作园区")),
          ], dates={"planned_on": "2023"}),
     item("HS-PARK-014", "park", "侨梦苑", "Qiaomengyuan Overseas-Chinese Innovation Park", "planned",
-         "2023年计划推进建设的“侨梦苑”；位置文件未载", ("county",), [
+         "2023年计划推进建设的“侨梦苑”", ("county",), [
              ev("stage planned_on", (F002, "推进“侨梦苑”建设")),
          ], dates={"planned_on": "2023"}),
     item("HS-PARK-015", "park", "市人力资源生态园", "Heshan Human Resources Eco-Park", "planned",
-         "2023年计划建设的市人力资源生态园；位置文件未载", ("county",), [ev("stage planned_on", Q_HR)],
+         "2023年计划建设的市人力资源生态园", ("county",), [ev("stage planned_on", Q_HR)],
          dates={"planned_on": "2023"}),
     item("HS-PARK-016", "park", "中欧合作区人力资源服务产业园", "Sino-European Zone Human Resources Service Park",
-         "planned", "2023年计划建设的中欧合作区人力资源服务产业园服务平台；位置文件未载", ("county",),
+         "planned", "2023年计划建设的中欧合作区人力资源服务产业园服务平台", ("county",),
          [ev("stage planned_on", Q_HR)], dates={"planned_on": "2023"}),
 ]
 

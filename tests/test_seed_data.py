@@ -60,6 +60,8 @@ MUTATIONS = [
      "needs a Point"),
     ("HS-GREEN-001", lambda f: f.update(geometry={"type": "Point", "coordinates": [112.91, 22.62]}),
      "not at a named place"),
+    ("HS-GREEN-001", lambda f: f.update(geometry={"type": "Point", "coordinates": [113.0, 22.72]}),
+     "a place none of its quotes names"),
     ("HS-PROJ-004", lambda f: f["properties"].update(started_on="2024"), "started_on given but the stage is only signed"),
     ("HS-PROJ-002", lambda f: f["properties"].update(signed_on="2025"), "out of order"),
     ("HS-PROJ-004", lambda f: f["properties"].update(investment_cny_100m=3.0), "no quote states it"),
