@@ -11,8 +11,11 @@ import json
 import re
 from pathlib import Path
 
+from shapely.geometry import Point
+
 ROOT = Path(__file__).resolve().parents[1]
 PLACES_PATH = ROOT / "geodata" / "heshan_places.geojson"
+TOWN_CELLS_PATH = ROOT / "geodata" / "towns_approx.geojson"
 
 KINDS = ("park", "project", "land_plot", "green_site")
 STAGES = ("planned", "signed", "started", "in_production")
@@ -152,8 +155,14 @@ def position_problems(p: dict, g: dict | None, places: dict, seats: dict, bounda
         return ["approximate precision but not at a named place of heshan_places.geojson"]
     if p["town"] is not None and all(f["properties"]["town"] != p["town"] for f in named):
         return [f"town {p['town']} is not the town of its place {named[0]['properties']['name']}"]
-    from shapely.geometry import Point
     return [] if boundary is None or boundary.contains(Point(coords)) else ["position outside the county"]
+
+
+def town_cells() -> dict:
+    """Return {town: shapely cell} of geodata/towns_approx.geojson."""
+    from shapely.geometry import shape
+    data = json.loads(TOWN_CELLS_PATH.read_text(encoding="utf-8"))
+    return {f["properties"]["name"]: shape(f["geometry"]) for f in data["features"]}
 
 
 def named_place_problems(p: dict, g: dict | None, places: dict, quotes: set) -> list[str]:
@@ -179,6 +188,7 @@ def check_sites(fc: dict, seeds_dir: Path, boundary=None) -> list[str]:
     codes = [f["properties"].get("code") for f in features]
     problems += [f"duplicate code {c}" for c in sorted({c for c in codes if codes.count(c) > 1})]
     parks = {f["properties"]["name"] for f in features if f["properties"].get("kind") == "park"}
+    cells = town_cells()
     for feature in features:
         p, g = feature["properties"], feature.get("geometry")
         code = p.get("code")
@@ -197,6 +207,9 @@ def check_sites(fc: dict, seeds_dir: Path, boundary=None) -> list[str]:
         mine += evidence_problems(p, quotes)
         mine += position_problems(p, g, places, seats, boundary)
         mine += named_place_problems(p, g, places, quotes)
+        if p["town"] in cells and g and g.get("type") == "Point" and not cells[p["town"]].contains(
+                Point(g["coordinates"])):
+            mine.append(f"claims {p['town']} but its point is outside that town's cell in towns_approx.geojson")
         if p["park"] is not None and (p["park"] not in parks or p["park"] == p["name"]):
             mine.append(f"park {p['park']!r} is not another park of the dataset")
         for key in ("investment_cny_100m", "area_ha"):

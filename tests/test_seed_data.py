@@ -55,6 +55,7 @@ MUTATIONS = [
     ("HS-PROJ-048", lambda f: f.update(geometry={"type": "Point", "coordinates": [112.9, 22.7]}),
      "not at the 龙口镇 seat"),
     ("HS-PROJ-048", lambda f: f["properties"].update(town=None), "town precision but no town"),
+    ("HS-PROJ-048", lambda f: f["properties"].update(town="古劳镇"), "outside that town's cell"),
     ("HS-PARK-002", lambda f: f.update(geometry={"type": "Polygon", "coordinates": [[[112.8, 22.6], [112.9, 22.6],
                                                                                      [112.9, 22.7], [112.8, 22.6]]]}),
      "needs a Point"),
