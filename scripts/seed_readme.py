@@ -97,6 +97,23 @@ three-town 珠西国际物流中心 have no town):
 
 {town_table}
 
+Judgement calls, stated so they can be revisited: one site for two spellings of one name
+(中欧雅瑶/中欧雅理新兴产业园; 省产业有序转移主平台/承接产业有序转移主平台; 隆基光伏/隆基绿能;
+得润电子/鹤山市得润电子科技有限公司; 低效工业用地专项整治/整治提升三年行动); separate sites where two
+names may be one thing but no document says so (中欧跨境电商产业园 and 中欧雅瑶新兴产业园, 欣龙隧道二期 and
+隧道装备盾构制造园, 联塑光伏 and 联塑班皓, 创维光电 and 江门创维智能显示产业园, 鹤山工业城 and
+鹤山产业转移工业园). The Jiangmen-wide 中欧(江门)中小企业国际合作区 is kept as a `county` site without a
+position. Companies named only for awards or listings (厚积工程、华盛合金、博盈特焊、雅图高新、天山金属、
+创新光电) and county-wide programmes (沙坪共和南北双城, “光伏+农房”, 典型村擂台比武) are not sites.
+
+Second reading (a fresh pass over every line of the five documents against the finished file)
+found and changed: the F003 quote 「中欧新材料创新基地、中欧雅理新兴产业园要抓紧基础设施建设」 added to
+both parks, the F004 quote 「集中资源选建好承接产业有序转移平台」 to the 主平台, the F001
+「…落地鹤山并加快建设」 quote to 隆基 (which keeps no start date: F004 expects its land supply only in
+March 2023), the F001 first-train date 2022-04-28 to 珠西国际物流中心's description, and the 2024
+产业转移资金 / 产业协作资金 totals to `reported_figures.csv`. It found no quote that does not appear
+verbatim and no site placed without a named place or town.
+
 ## reported_figures.csv
 
 {figures} county totals the documents report: `year,stage,kind,metric,value,unit,source`. `stage` and
@@ -108,7 +125,7 @@ the quote exactly as the document writes it; `source` is the verbatim quote with
 
 def write_readme(fc: dict, figures: int) -> str:
     """Write geodata/README.md from the committed head and the counts of fc; return the tables."""
-    head = README_PATH.read_text(encoding="utf-8").split("## seed_sites.geojson")[0]
+    head = README_PATH.read_text(encoding="utf-8").split("\n## seed_sites.geojson\n")[0] + "\n"
     tables = {"stage_table": stage_table(fc), "precision_table": precision_table(fc),
               "town_table": town_table(fc)}
     body = RULES.format(total=len(fc["features"]), figures=figures, town_count=len(towns_covered(fc)), **tables)
