@@ -66,7 +66,7 @@ def test_the_same_file_twice_changes_nothing(client, connection, editor) -> None
     ("plots.geojson", {"kind": "land_plot", "stage": "signed"}, 3),
     ("plots_4547_shp.zip", {"kind": "land_plot", "stage": "signed"}, 3),
     ("plots_gbk_nocpg_shp.zip", {"kind": "land_plot", "stage": "signed"}, 3),
-    ("sites.gpkg", {"stage": "started"}, 2), ("land_report_gbk.txt", {}, 2),
+    ("sites.gpkg", {"stage": "in_production"}, 2), ("land_report_gbk.txt", {}, 2),
     ("land_report_utf8_noprefix.txt", {}, 1),
 ])
 def test_every_format_uploaded_twice_changes_nothing(client, connection, editor, name: str,
