@@ -263,4 +263,12 @@ PROJECTS = [
     item("HS-PROJ-077", P, "天山金属", "Tianshan Metal", "in_production",
          "文件要求加快其上市步伐的企业；阶段按现有企业记为已投产（文件无投产字样，投产日期、镇街文件未载）",
          ("county",), [ev("stage", Q_LISTING)]),
+    item("HS-PROJ-078", P, "江门北站", "Jiangmen North Railway Station", "in_production",
+         "珠西国际物流中心的铁路站场：2022年4月28日首趟“江门号”中欧国际货运班列从此发出（车站启用日期文件未载）；"
+         "2023年工作安排写作“江江北站”，要完善其周边规划并每月配套开运国际班列；点位为物流中心/江门北站参考点",
+         ("place", ZHUXI_PLACE), [
+             ev("stage", (F001, "4月28日,首趟“江门号”中欧国际货运班列从江门北站发出")),
+             ev("park", Q_ZHUXI_PARK),
+             ev("name", (F002, "推动江江北站每月配套开运国际班列")),
+         ], park="珠西国际物流中心"),
 ]

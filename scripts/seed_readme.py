@@ -118,7 +118,8 @@ March 2023), the F001 first-train date 2022-04-28 to 珠西国际物流中心's 
 verbatim and no site placed without a named place or town.
 
 Independent second reading (another reader, every line of the five documents against the file) found
-and changed: missing sites 鹤山职教园区 (F001 「打造职教园区」, separate from the 职教新校区) and the six
+and changed: missing sites 鹤山职教园区 (F001 「打造职教园区」, separate from the 职教新校区), 江门北站 (the
+station the first 中欧 train left from, F002's 江江北站, at the 珠西 reference point) and the six
 companies above; facts stated in descriptions without their quote, now quoted — the five 现有主要产业园区
 (F001) for 鹤山工业城、珠西、中欧新材料、中欧跨境电商, 鹤山工业城's 申报省经济开发区 (F002), 产业转移工业园 as
 省产业园, 珠西's 中老/中欧班列, 中欧新材料's 省化工园区 aim (F002), 中欧雅理's 首期工业项目动工, 硅能源基地's 2023
