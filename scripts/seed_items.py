@@ -84,7 +84,7 @@ PARKS = [
          ("place", GONGHE_PARK), [
              ev("stage", Q_FIVE_PARKS),
              ev("name", (F001, "鹤山工业城(成功认定为省级高新区)")),
-             ev("stage", Q_GONGHE_PARK),
+             ev("name", Q_GONGHE_PARK),
          ], town="共和镇", outside=("town",)),
     item("HS-PARK-003", "park", "鹤山产业转移工业园", "Heshan Industrial Transfer Park", "in_production",
          "现有省产业园，2022年成功扩园，扩园后面积将达1029.19公顷（参考点资料视其与鹤山工业城为同一园区，文件分别提及，故分列）",
