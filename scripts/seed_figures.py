@@ -2,7 +2,8 @@
 
 Each row: (year, stage, kind, metric, value, unit, file, verbatim quote). stage/kind are empty when the
 figure is not about one stage or kind. A metric starting with `target_` is a plan figure (力争/计划/推动),
-the others are reported results; `_jan_oct` / `q1_` say the period when it is not the whole year.
+the others are reported results; a target's stage is the stage its items reach when it is met (完成/打造/建设
+N → in_production, 动工 → started, 引进 → signed); `_jan_oct` / `q1_` say the period when it is not the whole year.
 The value is written in the quote exactly as the document writes it (the self-check verifies that).
 """
 from __future__ import annotations
@@ -35,11 +36,11 @@ FIGURES: list[tuple] = [
     (2024, "", "project", "industrial_transfer_funds_obtained_cny_100m", 4, "亿元", F000, Q24_FUNDS),
     (2024, "", "project", "industrial_cooperation_funds_obtained_cny_10k", 7000, "万元", F000, Q24_FUNDS),
     (2025, "signed", "project", "target_investment_attracted_cny_100m", 300, "亿元", F000, "力争全年招商引资突破300亿元"),
-    (2025, "planned", "green_site", "target_forest_stand_improvement_ha", 733.33, "公顷", F000,
+    (2025, "in_production", "green_site", "target_forest_stand_improvement_ha", 733.33, "公顷", F000,
      "高标准完成733.33公顷(1.1万亩)林分优化提升"),
-    (2025, "planned", "green_site", "target_forest_tending_ha", 1173.33, "公顷", F000, "1173.33公顷(1.76万亩)森林抚育任务"),
-    (2025, "planned", "green_site", "target_rural_trees_planted", 7, "万株", F000, "高质量完成乡村绿化植树7万株"),
-    (2025, "planned", "green_site", "target_green_demonstration_sites", 18, "个", F000, "打造好来苏村、靖村村等18个绿美示范点"),
+    (2025, "in_production", "green_site", "target_forest_tending_ha", 1173.33, "公顷", F000, "1173.33公顷(1.76万亩)森林抚育任务"),
+    (2025, "in_production", "green_site", "target_rural_trees_planted", 7, "万株", F000, "高质量完成乡村绿化植树7万株"),
+    (2025, "in_production", "green_site", "target_green_demonstration_sites", 18, "个", F000, "打造好来苏村、靖村村等18个绿美示范点"),
     # 2022 review (F001, 2022-12-20)
     (2022, "signed", "project", "projects_over_100m_cny_jan_oct", 26, "个", F001, Q22_INTRO),
     (2022, "signed", "project", "planned_investment_cny_100m_jan_oct", 141.92, "亿元", F001, Q22_INTRO),
@@ -57,13 +58,13 @@ FIGURES: list[tuple] = [
     (2023, "in_production", "project", "target_key_industrial_projects_in_production", 20, "个", F002, Q23_BUILD),
     (2023, "started", "land_plot", "target_industrial_land_renewal_projects", 11, "个", F002, "推动11个“工改工”项目建设"),
     (2023, "", "land_plot", "target_industrial_land_supply_ha", 266.67, "公顷", F002, "力争供应工业用地266.67公顷(4000亩)"),
-    (2023, "planned", "land_plot", "target_high_standard_farmland_ha", 240, "公顷", F002, "建设240公顷(3600亩)高标准农田"),
-    (2023, "planned", "green_site", "target_water_conservation_forest_ha", 533.33, "公顷", F002,
+    (2023, "in_production", "land_plot", "target_high_standard_farmland_ha", 240, "公顷", F002, "建设240公顷(3600亩)高标准农田"),
+    (2023, "in_production", "green_site", "target_water_conservation_forest_ha", 533.33, "公顷", F002,
      "建设高质量水源林533.33公顷(8000亩)"),
-    (2023, "planned", "green_site", "target_large_timber_cultivation_ha", 333.33, "公顷", F002, "大径材培育333.33公顷(5000)亩"),
-    (2023, "planned", "green_site", "target_new_afforestation_tending_ha", 600, "公顷", F002, "新造林抚育600公顷(9000亩)"),
-    (2023, "planned", "green_site", "target_rural_greening_demonstration_villages", 5, "条", F002, Q23_GREEN),
-    (2023, "planned", "green_site", "target_green_communities", 3, "个", F002, Q23_GREEN),
+    (2023, "in_production", "green_site", "target_large_timber_cultivation_ha", 333.33, "公顷", F002, "大径材培育333.33公顷(5000)亩"),
+    (2023, "in_production", "green_site", "target_new_afforestation_tending_ha", 600, "公顷", F002, "新造林抚育600公顷(9000亩)"),
+    (2023, "in_production", "green_site", "target_rural_greening_demonstration_villages", 5, "条", F002, Q23_GREEN),
+    (2023, "in_production", "green_site", "target_green_communities", 3, "个", F002, Q23_GREEN),
     # 2022 review and 2023 plan (F004)
     (2022, "", "project", "key_provincial_municipal_projects", 103, "个", F004, Q22_KEY),
     (2022, "", "project", "key_projects_investment_completed_cny_100m", 165.25, "亿元", F004, Q22_KEY),

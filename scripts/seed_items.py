@@ -52,6 +52,7 @@ Q_TRAIL = (F000, "加快推进鹤山千里步道宅梧段、大雁山段建设")
 Q_GREEN_2025 = (F000, "打造好来苏村、靖村村等18个绿美示范点")
 Q_INFRA_2023 = (F003, "中欧新材料创新基地、中欧雅理新兴产业园要抓紧基础设施建设")
 Q_PILOT = (F003, "抓好朗围、长江等村级工业园“工改工”试点")
+Q_FIVE_PARKS = (F001, "5个鹤山现有主要产业园区实行差异化发展")
 
 
 def item(code: str, kind: str, name: str, name_en: str, stage: str, what: str, at: tuple,
@@ -75,23 +76,28 @@ PARKS = [
          ("place", SILICON), [
              ev("stage signed_on", (F001, "争取省硅能源产业基地落户鹤山并完成概念规划编制")),
              ev("stage started_on", (F001, "省硅能源产业基地建设稳步推进")),
+             ev("stage", (F002, "加快省硅能源产业基地征地及基础设施建设")),
              ev("name", (F004, "广东(江门)硅能源产业基地鹤山园区是全国首个省级硅能源产业发展行动计划")),
          ], dates={"signed_on": "2022", "started_on": "2022"}, town="址山镇", outside=("town",)),
     item("HS-PARK-002", "park", "鹤山工业城", "Heshan Industrial City", "in_production",
          "鹤山现有主要产业园区之一，2022年认定为省级高新区，2023年计划申报省经济开发区（运营起始年份文件未载）",
          ("place", GONGHE_PARK), [
-             ev("stage", (F001, "5个鹤山现有主要产业园区实行差异化发展")),
+             ev("stage", Q_FIVE_PARKS),
              ev("name", (F001, "鹤山工业城(成功认定为省级高新区)")),
+             ev("name", Q_GONGHE_PARK),
          ], town="共和镇", outside=("town",)),
     item("HS-PARK-003", "park", "鹤山产业转移工业园", "Heshan Industrial Transfer Park", "in_production",
          "现有省产业园，2022年成功扩园，扩园后面积将达1029.19公顷（参考点资料视其与鹤山工业城为同一园区，文件分别提及，故分列）",
          ("place", "鹤山产业转移工业园"), [
              ev("stage", (F001, "积极推动鹤山产业转移工业园成功扩园")),
+             ev("stage", (F001, "成为全省首个实现扩园规划环评全覆盖的省产业园")),
              ev("area_ha", (F001, "扩园后园区面积将达1029.19公顷")),
          ], area_ha=1029.19, town="共和镇", outside=("town",)),
     item("HS-PARK-004", "park", "珠西国际物流中心", "Zhuxi International Logistics Center", "in_production",
          "鹤山现有主要产业园区之一，开行中欧、中老国际货运班列（2022年4月28日首趟“江门号”中欧班列从江门北站发出，运营起始日期文件未载）；地处沙坪街道、龙口镇、桃源镇交界（参考点资料），故镇街留空",
          ("place", ZHUXI_PLACE), [
+             ev("stage", Q_FIVE_PARKS),
+             ev("stage", (F001, "成功开行中老、中欧国际货运班列")),
              ev("stage", (F001, "珠西国际物流中心要保持中欧国际货运班列稳定运行")),
              ev("stage", (F001, "4月28日,首趟“江门号”中欧国际货运班列从江门北站发出")),
          ]),
@@ -99,13 +105,15 @@ PARKS = [
          "鹤山现有主要产业园区之一，加快推进园区规划环评和配套基础设施建设，争取认定为省化工园区",
          ("county",), [
              ev("stage", (F001, "中欧新材料创新基地要加快推进园区规划环评,加快配套基础设施建设")),
+             ev("stage", Q_FIVE_PARKS),
+             ev("stage", (F002, "中欧新材料创新基地加快推进园区环评和基础设施投入，争取认定为省化工园区")),
              ev("stage", Q_INFRA_2023),
          ]),
     item("HS-PARK-006", "park", "中欧雅瑶新兴产业园", "Sino-European Yayao Emerging Industrial Park", "started",
          "五大产业平台之一（2023年工作安排和经济工作会议写作“中欧雅理新兴产业园”，按同一园区处理），"
          "加快征地及道路、环保设施建设并推动首期工业项目动工；镇街按园名“雅瑶”定为雅瑶镇",
          ("town", "雅瑶镇"), [
-             ev("stage", (F002, "中欧雅理新兴产业园加快征地及道路、环保设施建设")),
+             ev("stage", (F002, "中欧雅理新兴产业园加快征地及道路、环保设施建设，推动首期工业项目动工")),
              ev("name town", (F004, "中欧雅瑶新兴产业园五大产业平台")),
              ev("stage", Q_INFRA_2023),
          ], town="雅瑶镇"),
@@ -124,9 +132,10 @@ PARKS = [
          ("place", GONGHE_PARK), [ev("stage planned_on park", Q_GONGHE_PARK)],
          dates={"planned_on": "2023"}, park="鹤山工业城", town="共和镇", outside=("town",)),
     item("HS-PARK-010", "park", "光伏组件特色产业园", "PV Module Specialty Industrial Park", "planned",
-         "依托隆基等龙头在硅能源产业基地鹤山园区同步延链招商打造的光伏组件特色产业园（2023年计划）；点位为该园区参考点",
+         "在硅能源产业基地鹤山园区同步开展延链招商、要打造的“全省首位”光伏组件特色产业园（2023年计划）；点位为该园区参考点",
          ("place", SILICON), [
              ev("stage planned_on park", (F004, "我们正全力推进园区规划建设，同步开展延链招商，打造高水平光伏组件特色产业园")),
+             ev("stage", (F004, "打造全省首位的光伏组件特色产业园")),
          ], dates={"planned_on": "2023"}, park=SILICON, town="址山镇", outside=("town",)),
     item("HS-PARK-011", "park", "省产业有序转移主平台", "Provincial Main Platform for Orderly Industrial Transfer",
          "planned", "2025年工作的核心载体：要打造成为县域经济发展的主战场，推进主平台管理机制创新试点；"
@@ -141,6 +150,7 @@ PARKS = [
          "2023年的五大产业平台名单在同一位置列的是中欧雅瑶新兴产业园，可能为同一园区，文件未明说，故分列",
          ("county",), [
              ev("stage", (F001, "中欧跨境电商产业园要抓紧先行启动区建设,加快园区路网、环保等配套建设")),
+             ev("stage", Q_FIVE_PARKS),
          ]),
     item("HS-PARK-013", "park", "新型水暖卫浴产业合作园区", "New Plumbing and Sanitary Ware Cooperation Park",
          "planned", "2023年计划与开平共建的新型水暖卫浴产业合作园区", ("county",), [
@@ -162,6 +172,7 @@ LAND_PLOTS = [
     item("HS-LAND-001", "land_plot", "全域土地综合整治", "Comprehensive Land Consolidation (whole city)", "planned",
          "2025年上半年完成全市全域土地综合整治方案编制，并引进社会投资方；全市范围，不画位置", ("county",), [
              ev("stage planned_on", (F000, "今年上半年要完成全市全域土地综合整治方案编制")),
+             ev("stage", (F000, "加快引进有资质、有信誉、有实力的社会投资方")),
          ], dates={"planned_on": "2025"}),
     item("HS-LAND-002", "land_plot", "低效工业用地专项整治三年行动", "Three-Year Campaign on Inefficient Industrial Land",
          "planned", "全市低效工业用地整治提升三年行动（2023年工作安排写作“低效工业用地整治提升三年行动”）；全市范围，不画位置",

@@ -10,6 +10,8 @@ P = "project"
 PLAN_2023 = {"planned_on": "2023"}
 Q_LEADERS = (F003, "对隆基绿能、信义玻璃、联塑班皓、抽水蓄能等4个项目落实挂钩领导挂图作战")
 Q_ZHUXI_PARK = (F002, "珠西国际物流中心完善江江北站及周边规划，建成园区规划二路")
+Q_GIANTS = (F001, "厚积工程和华盛合金两家企业被评为国家级专精特新“小巨人”企业")
+Q_LISTING = (F001, "加快博盈特焊、雅图高新、天山金属上市步伐")
 
 
 def plan_2023(code: str, name: str, name_en: str, what: str, quote: tuple[str, str], at: tuple = ("county",),
@@ -39,7 +41,7 @@ PROJECTS = [
          ("place", SILICON), [
              ev("signed_on investment_cny_100m", (F001, "成功引进隆基绿能科技股份有限公司协议投资45亿元")),
              ev("park", (F004, "隆基绿能科技股份有限公司签约落户园区")),
-             ev("name", (F004, "隆基绿能科技股份有限公司10GW单晶组件项目落户鹤山")),
+             ev("name", (F004, "隆基绿能科技股份有限公司10GW单晶组件项目落户鹤山，未来计划投资总额超百亿元")),
              ev("stage", Q_XINYI_2022),
              ev("stage in_production_on", Q_NEW_2024),
          ], dates={"signed_on": "2022", "in_production_on": "2024"}, park=SILICON, investment=45.0,
@@ -134,14 +136,14 @@ PROJECTS = [
          ], dates={"in_production_on": "2022"}),
     plan_2023("HS-PROJ-028", "生活垃圾资源化利用提质改造项目", "Household Waste Resource Utilisation Upgrade",
               "2023年计划建成的提质改造项目，实现原生生活垃圾“零填埋”",
-              (F002, "建成生活垃圾资源化利用提质改造项目")),
+              (F002, "建成生活垃圾资源化利用提质改造项目，实现原生生活垃圾“零填埋”")),
     plan_2023("HS-PROJ-029", "充电桩试点项目", "EV Charging Pilot Project",
               "2023年计划建成并投入运营的充电桩试点项目；点位文件未载", (F002, "建成充电桩试点项目并投入运营")),
     plan_2023("HS-PROJ-030", "全国水系连通及水美乡村项目", "National Water-System Connectivity and Water-Beautiful Villages",
               "2023年计划建成的水利项目；范围文件未载", (F002, "建成全国水系连通及水美乡村项目")),
     plan_2023("HS-PROJ-031", "隧道装备盾构制造园", "Tunnel Equipment Shield Machine Manufacturing Park",
               "广东欣龙隧道装备股份有限公司2023年将投入20亿元建设的盾构制造园，打造华南最大的盾构制造基地",
-              (F004, "2023年，广东欣龙隧道装备股份有限公司将投入20亿元建设隧道装备盾构制造园"),
+              (F004, "2023年，广东欣龙隧道装备股份有限公司将投入20亿元建设隧道装备盾构制造园，打造华南最大的盾构制造基地"),
               quote_fields=("investment_cny_100m",), investment=20.0),
     item("HS-PROJ-032", P, "广东欣龙隧道装备股份有限公司", "Guangdong Xinlong Tunnel Equipment Co.", "in_production",
          "2023年新春车间产线开足马力促生产的重点企业（投产日期、镇街文件未载）", ("county",), [ev("stage", Q_VISIT)]),
@@ -162,11 +164,11 @@ PROJECTS = [
     built_2022("HS-PROJ-039", "省道S270线", "Provincial Road S270", (F004, "特别是在珠肇高铁、省道S270线等一批工程项目带动下"),
                "2022年带动基础设施投资增长的工程项目（文件只说带动投资，据此记为在建；动工日期文件未载）；线路不画位置"),
     item("HS-PROJ-040", P, "南新高速", "Nanxin Expressway", "planned",
-         "2024年获得产业转移资金的项目（文件未说明其建设阶段，故记为谋划中，日期留空）；线路不画位置", ("county",),
-         [ev("stage", Q_FUND)]),
+         "2024年获得产业转移资金的项目（文件未说明其建设阶段，故记为谋划中；谋划年份取其获资金的2024年）；线路不画位置",
+         ("county",), [ev("stage planned_on", Q_FUND)], dates={"planned_on": "2024"}),
     item("HS-PROJ-041", P, "西江大堤整治工程", "Xijiang Embankment Improvement Works", "planned",
-         "2024年获得产业转移资金的项目（文件未说明其建设阶段，故记为谋划中，日期留空）；位置不画", ("county",),
-         [ev("stage", Q_FUND)]),
+         "2024年获得产业转移资金的项目（文件未说明其建设阶段，故记为谋划中；谋划年份取其获资金的2024年）；位置不画",
+         ("county",), [ev("stage planned_on", Q_FUND)], dates={"planned_on": "2024"}),
     item("HS-PROJ-042", P, "鹤山职教新校区", "Heshan Vocational Education New Campus", "in_production",
          "职教园区建设中，2022年职教新校区已基本建成", ("county",), [
              ev("stage in_production_on", (F001, "高标准推进职教园区建设,鹤山职教新校区已基本建成")),
@@ -183,7 +185,7 @@ PROJECTS = [
     plan_2023("HS-PROJ-046", "“荟璟园”人才安居项目", "Huijingyuan Talent Housing Project",
               "2023年计划建设的人才安居项目", (F002, "建设“荟璟园”人才安居项目")),
     plan_2023("HS-PROJ-047", "广东人民抗日解放军司令部旧址项目", "Former HQ of the Guangdong People's Anti-Japanese Army",
-              "2023年计划建好的红色研学游项目", (F002, "建好广东人民抗日解放军司令部旧址项目")),
+              "2023年计划建好的红色研学游项目", (F002, "建好广东人民抗日解放军司令部旧址项目，发展红色研学游")),
     plan_2023("HS-PROJ-048", "龙口镇“牛街”", "Longkou 'Cattle Street'", "2023年计划打造的特色街区；点位为龙口镇驻地",
               Q_STREETS, ("town", "龙口镇"), quote_fields=("town",), town="龙口镇"),
     plan_2023("HS-PROJ-049", "鹤城镇茶行街", "Hecheng Tea Street", "2023年计划打造的特色街区；点位为鹤城镇驻地",
@@ -237,4 +239,36 @@ PROJECTS = [
     old_block("HS-PROJ-068", "华侨新村", "Huaqiao New Village Old Residential Block Renovation"),
     old_block("HS-PROJ-069", "和平二巷", "Heping 2nd Lane Old Residential Block Renovation"),
     old_block("HS-PROJ-070", "美景花园", "Meijing Garden Old Residential Block Renovation"),
+    item("HS-PROJ-071", P, "鹤山职教园区", "Heshan Vocational Education Park", "started",
+         "2022年“打造职教园区”、高标准推进建设，其中职教新校区已基本建成（园区本身是否建成、动工日期文件未载；"
+         "与鹤山职教新校区分列）", ("county",), [
+             ev("stage", (F001, "高标准推进职教园区建设,鹤山职教新校区已基本建成")),
+             ev("name", (F001, "打造职教园区")),
+         ]),
+    item("HS-PROJ-072", P, "厚积工程", "Houji Engineering", "in_production",
+         "2022年被评为国家级专精特新“小巨人”的企业；阶段按文件称其为现有企业记为已投产（文件无投产字样，投产日期、镇街文件未载）",
+         ("county",), [ev("stage", Q_GIANTS)]),
+    item("HS-PROJ-073", P, "华盛合金", "Huasheng Alloy", "in_production",
+         "2022年被评为国家级专精特新“小巨人”的企业；阶段按文件称其为现有企业记为已投产（文件无投产字样，投产日期、镇街文件未载）",
+         ("county",), [ev("stage", Q_GIANTS)]),
+    item("HS-PROJ-074", P, "创新光电", "Chuangxin Optoelectronics", "in_production",
+         "文件称其为要支持开展全产业链垂直整合的头部企业；阶段按现有企业记为已投产（文件无投产字样，投产日期、镇街文件未载）",
+         ("county",), [ev("stage", (F001, "要支持创新光电等头部企业开展全产业链垂直整合"))]),
+    item("HS-PROJ-075", P, "博盈特焊", "Boying Special Welding", "in_production",
+         "文件要求加快其上市步伐的企业；阶段按现有企业记为已投产（文件无投产字样，投产日期、镇街文件未载）；"
+         "与2022年加速推进的博盈焊接项目是否同一企业的项目文件未明说，故分列", ("county",), [ev("stage", Q_LISTING)]),
+    item("HS-PROJ-076", P, "雅图高新", "Yatu High-Tech", "in_production",
+         "文件要求加快其上市步伐的企业；阶段按现有企业记为已投产（文件无投产字样，投产日期、镇街文件未载）",
+         ("county",), [ev("stage", Q_LISTING)]),
+    item("HS-PROJ-077", P, "天山金属", "Tianshan Metal", "in_production",
+         "文件要求加快其上市步伐的企业；阶段按现有企业记为已投产（文件无投产字样，投产日期、镇街文件未载）",
+         ("county",), [ev("stage", Q_LISTING)]),
+    item("HS-PROJ-078", P, "江门北站", "Jiangmen North Railway Station", "in_production",
+         "珠西国际物流中心的铁路站场：2022年4月28日首趟“江门号”中欧国际货运班列从此发出（车站启用日期文件未载）；"
+         "2023年工作安排写作“江江北站”，要完善其周边规划并每月配套开运国际班列；点位为物流中心/江门北站参考点",
+         ("place", ZHUXI_PLACE), [
+             ev("stage", (F001, "4月28日,首趟“江门号”中欧国际货运班列从江门北站发出")),
+             ev("park", Q_ZHUXI_PARK),
+             ev("name", (F002, "推动江江北站每月配套开运国际班列")),
+         ], park="珠西国际物流中心"),
 ]

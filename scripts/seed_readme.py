@@ -104,7 +104,10 @@ names may be one thing but no document says so (中欧跨境电商产业园 and 
 隧道装备盾构制造园, 联塑光伏 and 联塑班皓, 创维光电 and 江门创维智能显示产业园, 鹤山工业城 and
 鹤山产业转移工业园). The Jiangmen-wide 中欧(江门)中小企业国际合作区 is kept as a `county` site without a
 position. Companies named only for awards or listings (厚积工程、华盛合金、博盈特焊、雅图高新、天山金属、
-创新光电) and county-wide programmes (沙坪共和南北双城, “光伏+农房”, 典型村擂台比武) are not sites.
+创新光电) are sites (a named company is a site) at `county`, recorded `in_production` as existing
+enterprises with no date; their descriptions say no stage word (投产 …) is in the text. County-wide
+programmes (沙坪共和南北双城, “光伏+农房”, 典型村擂台比武, 省全域旅游示范区), service platforms that are not
+places (“视频办”, 诉求快速响应平台) and the designation 外贸转移升级基地 are not sites.
 
 Second reading (a fresh pass over every line of the five documents against the finished file)
 found and changed: the F003 quote 「中欧新材料创新基地、中欧雅理新兴产业园要抓紧基础设施建设」 added to
@@ -113,6 +116,18 @@ both parks, the F004 quote 「集中资源选建好承接产业有序转移平�
 March 2023), the F001 first-train date 2022-04-28 to 珠西国际物流中心's description, and the 2024
 产业转移资金 / 产业协作资金 totals to `reported_figures.csv`. It found no quote that does not appear
 verbatim and no site placed without a named place or town.
+
+Independent second reading (another reader, every line of the five documents against the file) found
+and changed: missing sites 鹤山职教园区 (F001 「打造职教园区」, separate from the 职教新校区), 江门北站 (the
+station the first 中欧 train left from, F002's 江江北站, at the 珠西 reference point) and the six
+companies above; facts stated in descriptions without their quote, now quoted — the five 现有主要产业园区
+(F001) for 鹤山工业城、珠西、中欧新材料、中欧跨境电商, 鹤山工业城's 申报省经济开发区 (F002), 产业转移工业园 as
+省产业园, 珠西's 中老/中欧班列, 中欧新材料's 省化工园区 aim (F002), 中欧雅理's 首期工业项目动工, 硅能源基地's 2023
+征地及基础设施建设 (F002), 光伏组件特色产业园's 全省首位 (F004), 全域土地综合整治's 社会投资方, 隆基's 超百亿元,
+盾构制造园's 华南最大, 垃圾项目's 零填埋, 司令部旧址's 红色研学游; 南新高速 and 西江大堤整治工程 get
+`planned_on` 2024 (the year of the review that reports them, as for every other review item); and the
+targets in `reported_figures.csv` for forest, trees, farmland and 绿美/绿化 sites carry the stage their
+items reach when met (`in_production`, like the project targets), not `planned`.
 
 ## reported_figures.csv
 
