@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from heshan_map.vocabulary import STAGE_DATE_FIELDS
+
 
 def fetch_all(client, query: str = "") -> dict:
     """Return the API's answer for a filter, with a limit large enough for everything."""
@@ -73,7 +75,7 @@ def test_year_filter_uses_stage_dates(client, connection) -> None:
     assert fetch_all(client, "year=2024")["numberMatched"] == expected
     for feature in fetch_all(client, "year=2024")["features"]:
         props = feature["properties"]
-        assert any((props[k] or "").startswith("2024") for k in ("signed_on", "started_on", "in_production_on"))
+        assert any((props[k] or "").startswith("2024") for k in STAGE_DATE_FIELDS.values())
 
 
 def test_bbox_filter_selects_by_intersection(client, connection) -> None:
