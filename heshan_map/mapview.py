@@ -6,6 +6,8 @@ The page script (static/map.js with static/sitelayers.js) only fills the declare
 """
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import logging
 import json
 from dataclasses import dataclass, field
@@ -38,6 +40,26 @@ CONTROL_COLLAPSED = JsCode("window.innerWidth < 700")
 # Clusters are neutral grey with a ring in their stage's colour (sitelayers.js draws it).
 CLUSTER_ICON = "function (cluster) {{ return window.heshanSiteLayers.clusterIcon(cluster, {colour}); }}"
 CLUSTER_OPTIONS = {"maxClusterRadius": 40, "showCoverageOnHover": False, "disableClusteringAtZoom": 15}
+# The alert colour mode (mode=alert) colours a site by its `alert` property instead of its stage.
+ALERT_COLOURS = {"none": "#9e9e9e", "yellow": "#e8b500", "red": "#d62728"}
+MAP_MODES = ("stage", "alert")
+# The strings of the time slider, the alert mode, the print page and the site timeline (issue 11).
+TEXT = {
+    "zh": {"as_of": "时间", "now": "至今", "play": "播放", "pause": "暂停", "mode": "着色",
+           "mode_stage": "按阶段", "mode_alert": "按预警", "alert_legend": "预警",
+           "alert_none": "无预警", "alert_yellow": "黄色预警", "alert_red": "红色预警", "print": "打印",
+           "print_size": "纸张", "printed_on": "制图日期", "as_of_date": "数据截至", "sites": "项目清单",
+           "north": "北", "no_sites": "没有符合条件的项目", "timeline": "阶段进程",
+           "days_in_stage": "本阶段已 {n} 天", "alert": "预警", "site_map": "位置", "print_now": "打印本页",
+           "selection": "筛选条件", "all_sites": "全部", "name": "名称"},
+    "en": {"as_of": "Date", "now": "today", "play": "Play", "pause": "Pause", "mode": "Colour",
+           "mode_stage": "by stage", "mode_alert": "by alert", "alert_legend": "Alerts",
+           "alert_none": "no alert", "alert_yellow": "yellow alert", "alert_red": "red alert", "print": "Print",
+           "print_size": "Paper", "printed_on": "Printed", "as_of_date": "Data as of", "sites": "Sites",
+           "north": "N", "no_sites": "No site matches", "timeline": "Stages",
+           "days_in_stage": "{n} days in this stage", "alert": "Alert", "site_map": "Position",
+           "print_now": "Print this page", "selection": "Filter", "all_sites": "all", "name": "Name"},
+}
 
 
 class OfflineMap(folium.Map):
@@ -79,7 +101,7 @@ class Legend(MacroElement):
         {% macro html(this, kwargs) %}
         <section id="legend">
           <h2>{{ this.title|e }}</h2>
-          <ul>
+          <ul id="legend-stage" {% if this.mode == 'alert' %}hidden{% endif %}>
             {% for colour, labels in this.stages -%}
             <li><span class="swatch" style="background: {{ colour|e }}"></span>{{ labels|join(' / ')|e }}</li>
             {%- endfor %}
@@ -87,15 +109,22 @@ class Legend(MacroElement):
               {{- this.precision_note|e }}</li>
             <li><span class="swatch unplaced"></span>{{ this.unplaced_note|e }}</li>
           </ul>
+          <ul id="legend-alert" {% if this.mode != 'alert' %}hidden{% endif %}>
+            {% for colour, label in this.alerts -%}
+            <li><span class="swatch" style="background: {{ colour|e }}"></span>{{ label|e }}</li>
+            {%- endfor %}
+          </ul>
         </section>
         {% endmacro %}
     """)
     # The kinds in the order the legend names each stage's labels.
     LABEL_ORDER = ("project", "land_plot", "green_site", "park")
 
-    def __init__(self, lang: str) -> None:
+    def __init__(self, lang: str, mode: str = "stage") -> None:
         super().__init__()
         self._name = "Legend"
+        self.mode = mode
+        self.alerts = alert_legend(lang)
         self.title = UI[lang]["legend"]
         self.precision_note = UI[lang]["precision_note"]
         self.unplaced_note = UI[lang]["unplaced_note"]
@@ -257,7 +286,7 @@ def add_site_layers(fmap: folium.Map, lang: str, counts: dict[str, dict[str, int
 
 def build_map(lang: str, config: dict[str, Any], bounds: tuple[float, float, float, float] | None = None,
               counts: dict[str, dict[str, int]] | None = None, hidden: set[str] | None = None,
-              places: list[PlaceName] | None = None) -> tuple[folium.Map, LayerNames]:
+              places: list[PlaceName] | None = None, mode: str = "stage") -> tuple[folium.Map, LayerNames]:
     """Return the map, fitted to the filter's box or to Heshan, and the names of the layers it declares."""
     fmap = OfflineMap(location=[HESHAN_CENTRE[1], HESHAN_CENTRE[0]], zoom_start=11, tiles=None, control_scale=True,
                       prefer_canvas=True)
@@ -273,7 +302,7 @@ def build_map(lang: str, config: dict[str, Any], bounds: tuple[float, float, flo
         west, south, east, north = HESHAN_BOUNDS
         fmap.fit_bounds([[south, west], [north, east]])
     fmap.add_child(MapName())
-    fmap.add_child(Legend(lang), name="legend")
+    fmap.add_child(Legend(lang, mode), name="legend")
     return fmap, names
 
 
@@ -287,3 +316,24 @@ def render_map_parts(fmap: folium.Map, nonce: str | None = None) -> dict[str, st
     # folium's header holds inline scripts of its own; the template puts the nonce on the script part.
     header = add_nonce(root.header.render(), nonce or csp_nonce())
     return {"header": header, "html": root.html.render(), "legend": legend_html, "script": root.script.render()}
+
+
+def alert_legend(lang: str) -> list[tuple[str, str]]:
+    """Return the alert mode's legend: each alert level's colour and label (no alert first)."""
+    return [(colour, TEXT[lang][f"alert_{level}"]) for level, colour in ALERT_COLOURS.items()]
+
+
+def month_end(year: int, month: int) -> dt.date:
+    """Return the last day of a month."""
+    return dt.date(year, month, calendar.monthrange(year, month)[1])
+
+
+def month_steps(first: dt.date | None, today: dt.date) -> list[dict[str, str]]:
+    """Return the time slider's steps: each month from the first stage event's to today's, with its last day."""
+    start = first if first is not None and first <= today else today
+    steps: list[dict[str, str]] = []
+    year, month = start.year, start.month
+    while (year, month) <= (today.year, today.month):
+        steps.append({"label": f"{year}-{month:02d}", "asOf": month_end(year, month).isoformat()})
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return steps

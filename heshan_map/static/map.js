@@ -9,7 +9,10 @@
   const el = sites.el;
   const ui = config.ui;
   const status = document.getElementById("status");
-  const state = { features: [], layers: {}, unplaced: [], ready: false, error: null };
+  const text = config.text;
+  const steps = config.timeSteps;
+  const state = { features: [], layers: {}, unplaced: [], ready: false, error: null, asOf: config.asOf || null,
+                  mode: config.mode, generation: 0, loads: 0, alertColours: config.alertColours };
   window.heshanMap = state;
 
   // Folium's layers are global variables of its script, named in the page config.
@@ -38,6 +41,16 @@
       tr.appendChild(td);
       table.appendChild(tr);
     }
+    for (const [field, label, value] of [["alert", text.alert, props.alert ? text["alert_" + props.alert] : null],
+      ["days_in_stage", text.days_in_stage.replace("{n}", props.days_in_stage), props.days_in_stage]]) {
+      if (value === null || value === undefined) continue;
+      const tr = el("tr");
+      tr.dataset.field = field;
+      tr.appendChild(el("th", field === "alert" ? label : text.timeline));
+      const td = el("td", field === "alert" ? value : label);
+      tr.appendChild(td);
+      table.appendChild(tr);
+    }
     box.appendChild(table);
     if (props.description) box.appendChild(el("p", props.description));
     const link = el("a", ui.history);
@@ -58,11 +71,21 @@
       state.unplaced.push(props);
       return;
     }
-    const layer = sites.featureLayer(feature, sites.styleFor(props, config.stageColours));
+    const layer = sites.featureLayer(feature, styleOf(props));
     (feature.geometry.type === "Point" ? layerSet.points : layerSet.shapes).addLayer(layer);
     layer.bindPopup(function () { return popupContent(props); }, { maxWidth: 320 });
     layer.bindTooltip(el("span", props.name + " · " + props.stage_label), { sticky: true });
     layerSet.ids.push(props.id);
+  }
+
+  // A site's colour: its stage's, or in the alert mode its alert's (grey when it has none).
+  function colourOf(props) {
+    if (state.mode === "alert") return config.alertColours[props.alert || "none"];
+    return config.stageColours[props.stage];
+  }
+
+  function styleOf(props) {
+    return sites.styleFor(props, { [props.stage]: colourOf(props) });
   }
 
   function siteHref(id) {
@@ -84,7 +107,7 @@
       item.dataset.id = String(props.id);
       item.dataset.layer = props.kind + "/" + props.stage;
       const swatch = el("span", null, "swatch");
-      swatch.style.background = config.stageColours[props.stage];
+      swatch.style.background = colourOf(props);
       const link = el("a", props.name);
       link.href = siteHref(props.id);
       item.append(swatch, link, el("span", " " + [props.kind_label, props.stage_label, props.town]
@@ -105,19 +128,82 @@
     document.getElementById("unplaced-empty").hidden = shown > 0;
   }
 
-  async function fetchAll() {
+  // The API query of the view: the page's filter and the slider's date.
+  function apiQuery() {
+    return config.query + (state.asOf ? (config.query ? "&" : "") + "as_of=" + state.asOf : "");
+  }
+
+  async function fetchAll(generation) {
     let offset = 0;
+    const query = apiQuery();
     for (;;) {
-      const url = config.featuresUrl + "?" + config.query + (config.query ? "&" : "") +
+      const url = config.featuresUrl + "?" + query + (query ? "&" : "") +
         "limit=" + config.pageSize + "&offset=" + offset;
       const response = await fetch(url, { headers: { Accept: "application/geo+json" } });
       if (!response.ok) throw new Error(response.status + " " + response.statusText);
       const page = await response.json();
+      if (generation !== state.generation) return false;  // a newer date was chosen meanwhile
       page.features.forEach(addFeature);
       status.textContent = ui.loading + " " + state.features.length + " / " + page.numberMatched;
       offset += page.numberReturned;
-      if (page.numberReturned === 0 || offset >= page.numberMatched) return;
+      if (page.numberReturned === 0 || offset >= page.numberMatched) return true;
     }
+  }
+
+  // The counts table and the layer control's counts, from the sites loaded for the current date.
+  function updateCounts() {
+    const counts = {};
+    for (const feature of state.features) {
+      const key = feature.properties.kind + "/" + feature.properties.stage;
+      counts[key] = (counts[key] || 0) + 1;
+    }
+    for (const row of document.querySelectorAll("#counts tr[data-kind]")) {
+      let total = 0;
+      for (const cell of row.querySelectorAll("td[data-stage]")) {
+        const n = counts[row.dataset.kind + "/" + cell.dataset.stage] || 0;
+        cell.textContent = String(n);
+        total += n;
+      }
+      row.lastElementChild.textContent = String(total);
+    }
+    for (const label of document.querySelectorAll(".leaflet-control-layers [data-layer]")) {
+      const [kind, stage] = label.dataset.layer.split("/");
+      label.lastElementChild.textContent = config.kindLabels[kind] + " · " + config.stageLabels[kind][stage] +
+        " (" + (counts[label.dataset.layer] || 0) + ")";
+    }
+  }
+
+  function clearSites() {
+    for (const layerSet of Object.values(state.layers)) {
+      layerSet.points.clearLayers();
+      layerSet.shapes.clearLayers();
+      layerSet.ids = [];
+      layerSet.unplacedIds = [];
+    }
+    state.features = [];
+    state.unplaced = [];
+  }
+
+  // Load the sites of the current date again: layers, counts and the 位置待定 list follow the slider.
+  async function reload() {
+    const generation = ++state.generation;
+    state.ready = false;
+    document.body.dataset.ready = "false";
+    clearSites();
+    status.textContent = ui.loading;
+    try {
+      if (!await fetchAll(generation)) return;
+      state.error = null;
+      fillUnplacedList();
+      updateCounts();
+      status.textContent = ui.loaded.replace("{n}", String(state.features.length));
+    } catch (error) {
+      state.error = String(error);
+      status.textContent = ui.load_failed + ": " + error;
+    }
+    state.loads += 1;
+    state.ready = true;
+    document.body.dataset.ready = "true";
   }
 
   async function loadReferenceLayers() {
@@ -160,6 +246,14 @@
     const params = new URLSearchParams(location.search);
     if (hidden.size) params.set("off", Array.from(hidden).sort().join(","));
     else params.delete("off");
+    if (state.asOf) params.set("as_of", state.asOf); else params.delete("as_of");
+    if (state.mode === "alert") params.set("mode", "alert"); else params.delete("mode");
+    document.getElementById("as-of-input").value = state.asOf || "";
+    document.getElementById("mode-input").value = state.mode === "alert" ? "alert" : "";
+    const printParams = new URLSearchParams(params);
+    printParams.delete("off");
+    const printQuery = printParams.toString();
+    document.getElementById("print-link").href = config.printUrl + (printQuery ? "?" + printQuery : "");
     const c = map.getCenter();
     const hash = "#map=" + map.getZoom() + "/" + c.lat.toFixed(5) + "/" + c.lng.toFixed(5);
     const search = params.toString();
@@ -171,8 +265,82 @@
     if (match) map.setView([Number(match[2]), Number(match[3])], Number(match[1]));
   }
 
+  // The time slider: one step a month from the first stage event to today; the last step is today (no as_of).
+  function stepLabel(index) {
+    return index >= steps.length - 1 ? text.now : steps[index].asOf;
+  }
+
+  function bindSlider() {
+    const slider = document.getElementById("time-slider");
+    const label = document.getElementById("time-label");
+    const play = document.getElementById("time-play");
+    const index = state.asOf ? steps.findIndex(function (step) { return step.asOf >= state.asOf; }) : -1;
+    slider.value = String(index < 0 ? steps.length - 1 : index);
+    const show = function () {
+      label.textContent = stepLabel(Number(slider.value));
+      slider.setAttribute("aria-valuetext", label.textContent);
+    };
+    show();
+    const choose = async function () {
+      const i = Number(slider.value);
+      state.asOf = i >= steps.length - 1 ? null : steps[i].asOf;
+      show();
+      writeViewState();
+      await reload();
+    };
+    slider.addEventListener("input", show);
+    slider.addEventListener("change", choose);
+    let playing = false;
+    const stop = function () {
+      playing = false;
+      play.textContent = text.play;
+      play.setAttribute("aria-pressed", "false");
+    };
+    play.addEventListener("click", async function () {
+      if (playing) { stop(); return; }
+      playing = true;
+      play.textContent = text.pause;
+      play.setAttribute("aria-pressed", "true");
+      if (Number(slider.value) >= steps.length - 1) slider.value = "0";
+      else slider.value = String(Number(slider.value) + 1);
+      while (playing) {
+        await choose();
+        await new Promise(function (resolve) { setTimeout(resolve, 700); });
+        if (!playing) break;
+        if (Number(slider.value) >= steps.length - 1) { stop(); break; }
+        slider.value = String(Number(slider.value) + 1);
+      }
+    });
+    state.stopPlaying = stop;
+  }
+
+  // The colour mode: by stage, or by the alert property (mode=alert); the legend follows.
+  function bindMode() {
+    for (const input of document.querySelectorAll("input[name='map-mode']")) {
+      input.addEventListener("change", function () {
+        if (!input.checked) return;
+        state.mode = input.value;
+        for (const layerSet of Object.values(state.layers)) {
+          for (const group of [layerSet.points, layerSet.shapes]) {
+            group.eachLayer(function (layer) { layer.setStyle(styleOf(layer.feature.properties)); });
+          }
+          layerSet.points.refreshClusters();
+        }
+        document.getElementById("legend-stage").hidden = state.mode === "alert";
+        document.getElementById("legend-alert").hidden = state.mode !== "alert";
+        for (const item of document.querySelectorAll("#unplaced-list li")) {
+          const props = state.unplaced.find(function (p) { return String(p.id) === item.dataset.id; });
+          if (props) item.querySelector(".swatch").style.background = colourOf(props);
+        }
+        writeViewState();
+      });
+    }
+  }
+
   async function start() {
     bindPanel();
+    bindSlider();
+    bindMode();
     readMapPosition();
     try {
       await loadReferenceLayers();
@@ -181,11 +349,12 @@
       const kindGroups = config.layers.kinds.map(function (item) { return window[item.name]; });
       kindGroups.forEach(function (group) { map.removeLayer(group); });
       try {
-        await fetchAll();
+        await fetchAll(state.generation);
       } finally {
         kindGroups.forEach(function (group) { group.addTo(map); });
       }
       fillUnplacedList();
+      if (state.asOf) updateCounts();
       status.textContent = ui.loaded.replace("{n}", String(state.features.length));
       map.on("overlayadd overlayremove", function (event) {
         const layerSet = Object.values(state.layers).find(function (s) { return s.group === event.layer; });

@@ -28,8 +28,14 @@
   }
 
   // A neutral grey disc with the child count and a ring in the colour of the cluster's stage.
+  // In the map's alert mode (map.js sets alertColours) the ring takes the most urgent alert among the children.
   function clusterIcon(cluster, colour) {
     const n = cluster.getChildCount();
+    const view = window.heshanMap;
+    if (view && view.mode === "alert" && view.alertColours) {
+      const alerts = cluster.getAllChildMarkers().map(function (m) { return m.feature && m.feature.properties.alert; });
+      colour = view.alertColours[alerts.includes("red") ? "red" : alerts.includes("yellow") ? "yellow" : "none"];
+    }
     const box = el("div", String(n), "site-cluster");
     box.style.borderColor = colour || "#777";
     const size = n < 10 ? 28 : n < 100 ? 34 : 40;
