@@ -223,3 +223,63 @@ def test_the_map_reads_without_a_basemap(browser: Browser, live_server: str, tmp
     assert page.screenshot(clip=clip) != with_names
     assert watch.errors == [] and watch.csp_violations() == []
     page.context.close()
+
+
+def fill_colours(page: Page) -> list[tuple[str | None, str]]:
+    """Return each drawn point's alert property and fill colour."""
+    return [tuple(item) for item in page.evaluate("""() => Object.values(window.heshanMap.layers).flatMap(s =>
+        s.points.getLayers().map(l => [l.feature.properties.alert ?? null, l.options.fillColor]))""")]
+
+
+def test_the_alert_mode_colours_by_alert_and_the_legend_follows(browser: Browser, live_server: str) -> None:
+    from heshan_map.mapview import ALERT_COLOURS
+    from heshan_map.vocabulary import STAGE_COLOURS
+    page, watch = open_map(browser, live_server)
+    assert page.locator("#legend-stage").is_visible() and not page.locator("#legend-alert").is_visible()
+    stage_fills = page.evaluate("""() => Object.values(window.heshanMap.layers).flatMap(s =>
+        s.points.getLayers().map(l => [l.feature.properties.stage, l.options.fillColor]))""")
+    assert stage_fills and all(colour == STAGE_COLOURS[stage] for stage, colour in stage_fills)
+    page.locator("input[name='map-mode'][value='alert']").check()
+    fills = fill_colours(page)
+    assert len(fills) == len(stage_fills)
+    assert all(colour == ALERT_COLOURS[alert or "none"] for alert, colour in fills)
+    assert page.locator("#legend-alert").is_visible() and not page.locator("#legend-stage").is_visible()
+    assert "mode=alert" in page.url
+    page.locator("input[name='map-mode'][value='stage']").check()
+    assert "mode=" not in page.url and page.locator("#legend-stage").is_visible()
+    assert watch.errors == []
+    page.context.close()
+    # A link with mode=alert opens in the alert mode.
+    page, watch = open_map(browser, live_server, "?mode=alert")
+    assert all(colour == ALERT_COLOURS[alert or "none"] for alert, colour in fill_colours(page))
+    assert page.locator("input[name='map-mode'][value='alert']").is_checked()
+    page.context.close()
+
+
+def test_the_header_sits_above_the_map_which_fills_the_rest(browser: Browser, live_server: str) -> None:
+    for query in ("", "?lang=en"):
+        page, watch = open_map(browser, live_server, query, viewport={"width": 1280, "height": 800})
+        nav = page.locator("nav.site-nav").bounding_box()
+        assert nav["y"] == 0 and nav["width"] == 1280 and 30 <= nav["height"] <= 50
+        wrap = page.locator("#map-wrap").bounding_box()
+        assert wrap["y"] == nav["height"] and abs(wrap["y"] + wrap["height"] - 800) <= 1
+        assert page.evaluate("document.documentElement.scrollHeight") <= 800  # no page scroll: the map fits
+        assert page.locator("nav.site-nav a[aria-current='page']").inner_text() == ("Map" if query else "地图")
+        page.context.close()
+
+
+def test_the_site_page_draws_its_small_map(browser: Browser, live_server: str, session: Session) -> None:
+    site_id = session.execute(text("SELECT min(id) FROM sites WHERE geom IS NOT NULL")).scalar_one()
+    context = browser.new_context()
+    page = context.new_page()
+    watch = PageWatch(page, live_server)
+    page.goto(f"{live_server}/sites/{site_id}")
+    page.wait_for_selector("body[data-ready='true']", state="attached", timeout=30_000)
+    assert page.locator("#site-map .leaflet-interactive").count() >= 1
+    assert page.evaluate("window.heshanSiteMap.map.getBounds().contains("
+                         "window.heshanSiteMap.layer.getLatLng ? window.heshanSiteMap.layer.getLatLng()"
+                         " : window.heshanSiteMap.layer.getBounds())")
+    assert page.locator(".timeline li").count() == 4
+    assert watch.errors == [] and watch.csp_violations() == []
+    assert all(kind == "image" for kind, _ in watch.outside)
+    context.close()

@@ -1,6 +1,7 @@
 """The folium declaration of the map, the page config and site page read from sitefields, and the packaged templates."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -266,3 +267,69 @@ def test_four_stages_in_the_control_the_legend_the_panel_and_the_upload_choices(
     assert [stage for stage in re.findall(r'<th data-stage="(\w+)"', html)] == list(STAGES)
     assert re.findall(r'<tr data-kind="project">(.*?)</tr>', html, re.DOTALL)[0].count("<td data-stage=") == 4
     assert 'data-stage="planned" title="谋划中"' in html
+
+
+def test_the_legend_and_the_mode_switch_follow_mode_alert(client):
+    stage_html = client.get("/").get_data(as_text=True)
+    assert re.search(r'<ul id="legend-stage" >', stage_html) and '<ul id="legend-alert" hidden>' in stage_html
+    assert re.search(r'value="stage" checked', stage_html)
+    alert_html = client.get("/?mode=alert").get_data(as_text=True)
+    assert '<ul id="legend-stage" hidden>' in alert_html and re.search(r'<ul id="legend-alert" >', alert_html)
+    assert re.search(r'value="alert" checked', alert_html)
+    legend = alert_html.split('id="legend-alert"', 1)[1].split("</ul>", 1)[0]
+    for level, colour in mapview.ALERT_COLOURS.items():
+        assert colour in legend and mapview.TEXT["zh"][f"alert_{level}"] in legend
+    assert client.get("/?mode=rainbow").status_code == 400
+
+
+def site_with_a_position(session, placed: bool) -> int:
+    """Return a seed site with (or without) a geometry."""
+    return session.execute(text(f"SELECT min(id) FROM sites WHERE geom IS {'NOT ' if placed else ''}NULL")).scalar_one()
+
+
+def test_the_site_page_draws_its_stages_on_a_timeline_with_dates(client, session):
+    site_id = session.execute(text("SELECT min(s.id) FROM sites s JOIN stage_events e ON e.site_id = s.id"
+                                   " WHERE s.stage = 'started' AND e.reached_on IS NOT NULL")).scalar_one()
+    props = client.get(f"/api/features/{site_id}").get_json()["properties"]
+    html = client.get(f"/sites/{site_id}").get_data(as_text=True)
+    steps = re.findall(r'<li data-stage="([a-z_]+)" class="([a-z ]+)"( aria-current="step")?>', html)
+    assert [stage for stage, _, _ in steps] == list(STAGES)
+    assert [cls for _, cls, _ in steps] == ["reached", "reached", "reached current", "ahead"]
+    assert [bool(current) for _, _, current in steps] == [False, False, True, False]
+    dates = re.findall(r'<time class="stage-date"(?: datetime="([^"]+)")?>', html)
+    assert dates[2] == props["started_on"]
+
+
+def test_days_in_the_current_stage_count_from_its_full_date(client, session):
+    row = session.execute(text("SELECT s.id, e.reached_on FROM sites s JOIN stage_events e ON e.site_id = s.id"
+                               " AND e.stage = s.stage WHERE e.date_precision = 'day' AND e.reached_on IS NOT NULL"
+                               " ORDER BY s.id LIMIT 1")).first()
+    if row is None:  # the seed has none: give one site a full date inside the test's transaction
+        row = session.execute(text("UPDATE stage_events e SET reached_on = DATE '2024-03-15', date_precision = 'day'"
+                                   " FROM sites s WHERE s.id = e.site_id AND e.stage = s.stage"
+                                   " AND s.id = (SELECT min(id) FROM sites) RETURNING s.id, e.reached_on")).first()
+    html = client.get(f"/sites/{row.id}").get_data(as_text=True)
+    days = int(re.search(r'<span id="days-in-stage" data-days="(-?\d+)">', html).group(1))
+    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+    assert days == (today - row.reached_on).days
+
+
+def test_the_site_page_has_a_small_map_only_when_the_site_has_a_position(client, session):
+    placed = client.get(f"/sites/{site_with_a_position(session, True)}").get_data(as_text=True)
+    assert '<div id="site-map"' in placed and "vendor/leaflet/leaflet.js" in placed and "sitemap.js" in placed
+    county = client.get(f"/sites/{site_with_a_position(session, False)}").get_data(as_text=True)
+    assert "site-map" not in county and "leaflet.js" not in county
+    assert 'class="timeline"' in county
+
+
+def test_every_page_carries_the_one_header(client):
+    for path, status in (("/", 200), ("/?lang=en", 200), ("/login", 200), ("/print", 200), ("/sites/1", 200),
+                         ("/no-such-page", 404), ("/?year=abc", 400)):
+        response = client.get(path)
+        assert response.status_code == status, path
+        html = response.get_data(as_text=True)
+        assert html.count('<nav class="site-nav"') == 1, path
+        assert "/static/header.css" in html
+    english = client.get("/login?lang=en").get_data(as_text=True)
+    assert '<a href="/dashboard?lang=en">Dashboard</a>' in english
+    assert '<a href="/login?lang=en" aria-current="page">Log in</a>' in english

@@ -192,3 +192,18 @@ def test_the_stage_choices_are_the_four_stages(browser: Browser, live_server: st
                        "已动工 / 施工中 / 建设中 (started)", "已投产 / 已完成 / 已建成 / 已运营 (in_production)"]
     assert watch.csp_violations() == []
     page.close()
+
+
+def test_the_upload_page_carries_the_one_header(browser: Browser, live_server: str, editor_token: str) -> None:
+    page, watch = log_in(browser, live_server, editor_token)
+    nav = page.locator("nav.site-nav")
+    assert nav.count() == 1
+    assert nav.locator("a").all_inner_texts() == ["地图", "统计", "预警", "动态", "上传", "登录"]
+    assert nav.locator("a[aria-current='page']").inner_text() == "上传"
+    # The header spans the page above the upload form, in the one header style.
+    box = nav.bounding_box()
+    assert box["y"] == 0 and box["width"] == page.viewport_size["width"]
+    assert page.evaluate("getComputedStyle(document.querySelector('.site-nav')).backgroundColor") == "rgb(31, 78, 121)"
+    assert page.locator("#upload-form").bounding_box()["y"] > box["y"] + box["height"]
+    assert watch.csp_violations() == []
+    page.close()
