@@ -85,10 +85,13 @@ def test_moving_the_slider_reloads_the_layers_counts_and_list_for_that_date(brow
     # The filter form keeps the date, and so does the print link.
     assert page.locator("#as-of-input").input_value() == as_of
     assert f"as_of={as_of}" in page.locator("#print-link").get_attribute("href")
+    exports = page.locator(".export-links a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    assert exports and all(f"as_of={as_of}" in href and "kind=project%2Cpark" in href for href in exports)
     # Back at the last step the map is today's again: as_of leaves the URL and the requests.
     requests.clear()
     choose_step(page, len(steps) - 1)
     assert "as_of" not in page.url and requests and all("as_of" not in url for url in requests)
+    assert "as_of" not in page.locator(".export-links a").first.get_attribute("href")
     assert watch.errors == []
     page.context.close()
 

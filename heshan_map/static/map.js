@@ -254,6 +254,12 @@
     printParams.delete("off");
     const printQuery = printParams.toString();
     document.getElementById("print-link").href = config.printUrl + (printQuery ? "?" + printQuery : "");
+    // The export links download what the map shows, at the slider's date too.
+    for (const link of document.querySelectorAll(".export-links a")) {
+      const url = new URL(link.href, location.href);
+      if (state.asOf) url.searchParams.set("as_of", state.asOf); else url.searchParams.delete("as_of");
+      link.href = url.pathname + url.search;
+    }
     const c = map.getCenter();
     const hash = "#map=" + map.getZoom() + "/" + c.lat.toFixed(5) + "/" + c.lng.toFixed(5);
     const search = params.toString();
