@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..filters import Filter
-from .filter_sql import filter_clause
+from .filter_sql import filter_clause, site_source
 from .site_sql import SITE_FROM, SITE_GEOJSON, labels_params, site_properties_sql, site_row_sql
 
 LOGGER = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ def select_sites(session: Session, selection: Filter, limit: int | None = None,
     """Return the sites the filter selects, ordered by id: stored columns, GeoJSON text, properties per language."""
     where, params = filter_clause(selection)
     params.update({"limit": limit, "offset": offset, **labels_params()})
-    sql = (f"SELECT {SITE_ROW} FROM {SITE_FROM}"
+    sql = (f"SELECT {SITE_ROW} FROM {site_source(selection)}"
            f" WHERE {where} ORDER BY s.id LIMIT :limit OFFSET :offset")
     return [dict(row) for row in session.execute(text(sql), params).mappings()]
 
@@ -36,7 +36,7 @@ def iter_sites(session: Session, selection: Filter, batch: int = 2000) -> Iterat
     params.update(labels_params())
     last_id = 0
     while True:
-        sql = (f"SELECT {SITE_ROW} FROM {SITE_FROM}"
+        sql = (f"SELECT {SITE_ROW} FROM {site_source(selection)}"
                f" WHERE {where} AND s.id > :after ORDER BY s.id LIMIT :batch")
         rows = session.execute(text(sql), {**params, "after": last_id, "batch": batch}).mappings().all()
         if not rows:
@@ -49,13 +49,13 @@ def iter_sites(session: Session, selection: Filter, batch: int = 2000) -> Iterat
 def count_sites(session: Session, selection: Filter) -> int:
     """Return how many sites the filter selects (those whose place is unknown too, unless a bbox is given)."""
     where, params = filter_clause(selection)
-    return session.execute(text(f"SELECT count(*) FROM sites s WHERE {where}"), params).scalar_one()
+    return session.execute(text(f"SELECT count(*) FROM {site_source(selection)} WHERE {where}"), params).scalar_one()
 
 
 def count_by_kind_and_stage(session: Session, selection: Filter) -> dict[str, dict[str, int]]:
     """Return the counts of selected sites per kind and stage."""
     where, params = filter_clause(selection)
-    rows = session.execute(text(f"SELECT s.kind, s.stage, count(*) AS n FROM sites s WHERE {where}"
+    rows = session.execute(text(f"SELECT s.kind, s.stage, count(*) AS n FROM {site_source(selection)} WHERE {where}"
                                 " GROUP BY s.kind, s.stage"), params)
     counts: dict[str, dict[str, int]] = {}
     for kind, stage, n in rows:
@@ -68,7 +68,7 @@ def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, 
     where, params = filter_clause(selection)
     row = session.execute(text(
         "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
-        f" (SELECT ST_Extent(s.geom) AS e FROM sites s WHERE {where}) x"), params).one()
+        f" (SELECT ST_Extent(s.geom) AS e FROM {site_source(selection)} WHERE {where}) x"), params).one()
     return None if row[0] is None else (row[0], row[1], row[2], row[3])
 
 
@@ -136,7 +136,7 @@ def stream_feature_json(session: Session, selection: Filter, labels: dict[str, A
     sql = f"""
         SELECT json_build_object('type', 'Feature', 'id', s.id, 'geometry', {SITE_GEOJSON}::json,
                                  'properties', {site_properties_sql("labels")})::text AS feature
-        FROM {SITE_FROM} WHERE {where} ORDER BY s.id"""
+        FROM {site_source(selection)} WHERE {where} ORDER BY s.id"""
     params["labels"] = json.dumps(labels, ensure_ascii=False)
     result = session.execute(text(sql), params, execution_options={"stream_results": True, "yield_per": chunk})
     try:
@@ -150,7 +150,7 @@ def temporal_extent(session: Session, selection: Filter) -> tuple[dt.date | None
     """Return the first and last dates a stage was reached among the selected sites."""
     where, params = filter_clause(selection)
     row = session.execute(text(
-        "SELECT min(e.reached_on), max(e.reached_on) FROM stage_events e JOIN sites s ON s.id = e.site_id"
+        f"SELECT min(e.reached_on), max(e.reached_on) FROM stage_events e JOIN {site_source(selection)} ON s.id = e.site_id"
         f" WHERE {where}"), params).one()
     return row[0], row[1]
 
