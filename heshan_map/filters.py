@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from .errors import InvalidParameter
+from .sitefields import ALERT_LEVELS
 from .vocabulary import KINDS, PRECISIONS, STAGES, TOWNS
 
 LOGGER = logging.getLogger(__name__)
 FILTER_PARAMETERS = ("kind", "stage", "town", "park", "q", "year", "bbox", "precision", "datetime", "as_of",
                      "reached", "alert")
-ALERT_LEVELS = ("yellow", "red")
 FIRST_AS_OF = dt.date(1990, 1, 1)
 HESHAN_YEARS = (1900, 2100)
 _YEAR_RANGE = re.compile(r"^(\d{4})?(\.\.)?(\d{4})?$")

@@ -7,6 +7,7 @@ from typing import Any
 from ..filters import Filter
 from ..sitefields import STORED_FIELDS
 from ..vocabulary import STAGES
+from .site_sql import ALERT, alert_params
 
 LOGGER = logging.getLogger(__name__)
 
@@ -86,9 +87,12 @@ def _stage_years_clause(selection: Filter, params: dict[str, Any]) -> str | None
 def filter_clause(selection: Filter) -> tuple[str, dict[str, Any]]:
     """Return the WHERE clause of a filter over `sites s` (from `sites_source`), with its bound parameters."""
     parts = ["TRUE"]
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = alert_params(selection.as_of)
     if selection.as_of:
         params["f_as_of"] = selection.as_of
+    if selection.alerts:
+        parts.append(f"({ALERT}) = ANY(:f_alerts)")
+        params["f_alerts"] = list(selection.alerts)
     for column, values in selection.value_lists():
         if values:
             parts.append(f"s.{column} = ANY(:f_{column})")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..filters import Filter
 from .filter_sql import filter_clause, site_source
-from .site_sql import SITE_FROM, SITE_GEOJSON, labels_params, site_properties_sql, site_row_sql
+from .site_sql import SITE_FROM, SITE_GEOJSON, alert_params, labels_params, site_properties_sql, site_row_sql
 
 LOGGER = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, 
 def get_site(session: Session, site_id: int) -> dict[str, Any] | None:
     """Return one site by id (a row as select_sites returns them), or None."""
     row = session.execute(text(
-        f"SELECT {SITE_ROW} FROM {SITE_FROM} WHERE s.id = :id"), {"id": site_id, **labels_params()}).mappings().first()
+        f"SELECT {SITE_ROW} FROM {SITE_FROM} WHERE s.id = :id"), {"id": site_id, **labels_params(), **alert_params(None)}).mappings().first()
     return dict(row) if row else None
 
 
