@@ -197,6 +197,14 @@ def page_paths() -> dict[str, Any]:
         "/sites/{id}": {"get": operation("sitePage", "A site's page with its history (HTML)",
                                          {"200": html_response("the site"), "404": html_response("none")},
                                          parameters=[ID, LANG])},
+        "/alerts": {"get": operation("alertsPage", "Sites overdue in their stage at as_of (today), most overdue first"
+                                     " (HTML)", {"200": html_response("the alerts"),
+                                                 "400": html_response("a bad filter")}, parameters=FILTERS)},
+        "/alerts.xlsx": {"get": operation(
+            "alertsWorkbook", "The alerts as an Excel workbook",
+            {"200": {"description": "the workbook", "content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}}}}, **errors(400)}, parameters=FILTERS)},
         "/upload": {"get": operation("uploadPage", "The upload page for logged-in editors (HTML)",
                                      {"200": html_response("the page"), "302": {"description": "to /login"},
                                       "403": html_response("not an editor")})},

@@ -97,3 +97,34 @@ def test_alert_filter_everywhere(client, overdue_sites) -> None:
     assert counts == {"project": {"signed": 1}}
     items = client.get(f"/ogc/collections/project/items?q=ALERT-&as_of={AS_OF}&alert=yellow").get_json()
     assert [f["properties"]["code"] for f in items["features"]] == ["ALERT-YELLOW"]
+
+
+def test_a_project_signed_13_months_before_as_of_is_red_on_the_alerts_page(client, overdue_sites) -> None:
+    response = client.get(f"/alerts?as_of={AS_OF}&q=ALERT-")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert '<tr data-alert="red" data-code="ALERT-RED">' in page
+    assert '<tr data-alert="yellow" data-code="ALERT-YELLOW">' in page
+    assert "ALERT-YEAR" not in page  # known only to 2024: counts from 2024-12-31
+    assert page.index("ALERT-RED") < page.index("ALERT-YELLOW")  # most overdue first
+    assert "预警" in page and "最后一天" in page and 'class="site-nav"' in page
+    assert "2024-02-15" in page and str((dt.date(2025, 3, 15) - dt.date(2024, 2, 15)).days) in page
+    english = client.get(f"/alerts?as_of={AS_OF}&q=ALERT-&lang=en").get_data(as_text=True)
+    assert "Days overdue" in english and "its last day" in english
+
+
+def test_alerts_page_takes_the_shared_filters(client, overdue_sites) -> None:
+    page = client.get(f"/alerts?as_of={AS_OF}&q=ALERT-&alert=yellow").get_data(as_text=True)
+    assert "ALERT-YELLOW" in page and "ALERT-RED" not in page
+    assert client.get("/alerts?as_of=2999-01-01").status_code == 400
+
+
+def test_alerts_workbook_lists_the_same_sites(client, overdue_sites) -> None:
+    response = client.get(f"/alerts.xlsx?as_of={AS_OF}&q=ALERT-")
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    rows = [row for row in sheet.iter_rows(values_only=True)]
+    assert rows[0][:2] == ("预警", "名称")
+    assert [row[1] for row in rows[1:3]] == ["预警红色项目", "预警黄色项目"]
+    assert rows[1][0] == "红色" and rows[1][6] == "2024-02-15"
+    assert rows[1][8] == (dt.date(2025, 3, 15) - dt.date(2024, 8, 15)).days
