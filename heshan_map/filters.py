@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from .dates import today_in_heshan
 from .errors import InvalidParameter
 from .sitefields import ALERT_LEVELS
 from .vocabulary import KINDS, PRECISIONS, STAGES, TOWNS
@@ -127,14 +128,14 @@ def parse_year(raw: str) -> tuple[int | None, int | None]:
 
 
 def parse_as_of(raw: str, today: dt.date | None = None) -> dt.date:
-    """Parse as_of=YYYY-MM-DD, a day from 1990 to today."""
+    """Parse as_of=YYYY-MM-DD, a day from 1990 to today (in Heshan)."""
     try:
         value = dt.date.fromisoformat(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else None
     except ValueError:
         value = None
     if value is None:
         raise InvalidParameter("as_of", f"'{raw}' is not a date YYYY-MM-DD")
-    today = today or dt.date.today()
+    today = today or today_in_heshan()
     if value > today:
         raise InvalidParameter("as_of", f"{value} is in the future (today is {today})")
     if value < FIRST_AS_OF:

@@ -68,3 +68,28 @@ def test_bad_reached_is_a_400_naming_it(client, value: str) -> None:
     response = client.get(f"/api/features?reached={value}")
     assert response.status_code == 400
     assert "reached" in response.get_json()["error"]["message"]
+
+
+def test_map_page_counts_as_of_the_day(client) -> None:
+    response = client.get("/?as_of=2021-12-31&kind=project")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "as_of=2021-12-31" in page  # the features the page loads are read as of that day too
+    assert client.get("/?as_of=2021-02-29").status_code == 400
+
+
+def test_an_event_without_a_date_counts_from_the_day_it_was_recorded(client, session) -> None:
+    from shapely.geometry import Point
+
+    from heshan_map.dates import today_in_heshan
+    from heshan_map.records import SiteRecord
+    from heshan_map.storage.site_writes import upsert_sites
+
+    record = SiteRecord(row=1, code="ASOF-UNDATED", kind="project", name="无日期项目", stage="started",
+                        precision="point", geometry=Point(112.95, 22.75))
+    upsert_sites(session, [record], actor="as-of-test")
+    session.commit()
+    today = today_in_heshan()
+    yesterday = today - dt.timedelta(days=1)
+    assert [f["properties"]["stage"] for f in features(client, f"q=ASOF-UNDATED&as_of={today}")] == ["started"]
+    assert features(client, f"q=ASOF-UNDATED&as_of={yesterday}") == []
