@@ -93,3 +93,13 @@ def test_an_event_without_a_date_counts_from_the_day_it_was_recorded(client, ses
     yesterday = today - dt.timedelta(days=1)
     assert [f["properties"]["stage"] for f in features(client, f"q=ASOF-UNDATED&as_of={today}")] == ["started"]
     assert features(client, f"q=ASOF-UNDATED&as_of={yesterday}") == []
+
+
+def test_features_ogc_and_export_agree_as_of_a_day(client) -> None:
+    query = "q=隆基&as_of=2023-06-30"
+    api = features(client, query)
+    ogc = client.get(f"/ogc/collections/project/items?{query}").get_json()["features"]
+    exported = client.get(f"/api/export.geojson?{query}").get_json()["features"]
+    assert len(api) == 1
+    assert api[0]["properties"] == ogc[0]["properties"] == exported[0]["properties"]
+    assert api[0]["properties"]["alert"] == "yellow"  # signed 2022 counts from 2022-12-31: over six months

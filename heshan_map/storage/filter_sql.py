@@ -51,6 +51,11 @@ def site_source(selection: Filter) -> str:
     return f"{sites_source(selection)} LEFT JOIN {dates_source(selection)} ON d.site_id = s.id"
 
 
+def counted_source(selection: Filter) -> str:
+    """Return the FROM clause a count needs: the stage dates only when the alert filter reads them."""
+    return site_source(selection) if selection.alerts else sites_source(selection)
+
+
 def _reached_clause(selection: Filter, params: dict[str, Any]) -> str | None:
     """Return the year/datetime condition (a stage reached within the bounds, by the as_of day), or None."""
     reached_from, reached_to = selection.reached_between()

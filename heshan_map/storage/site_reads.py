@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..filters import Filter
-from .filter_sql import filter_clause, site_source
+from .filter_sql import counted_source, filter_clause, site_source
 from .site_sql import SITE_FROM, SITE_GEOJSON, alert_params, labels_params, site_properties_sql, site_row_sql
 
 LOGGER = logging.getLogger(__name__)
@@ -49,14 +49,15 @@ def iter_sites(session: Session, selection: Filter, batch: int = 2000) -> Iterat
 def count_sites(session: Session, selection: Filter) -> int:
     """Return how many sites the filter selects (those whose place is unknown too, unless a bbox is given)."""
     where, params = filter_clause(selection)
-    return session.execute(text(f"SELECT count(*) FROM {site_source(selection)} WHERE {where}"), params).scalar_one()
+    sql = f"SELECT count(*) FROM {counted_source(selection)} WHERE {where}"
+    return session.execute(text(sql), params).scalar_one()
 
 
 def count_by_kind_and_stage(session: Session, selection: Filter) -> dict[str, dict[str, int]]:
     """Return the counts of selected sites per kind and stage."""
     where, params = filter_clause(selection)
-    rows = session.execute(text(f"SELECT s.kind, s.stage, count(*) AS n FROM {site_source(selection)} WHERE {where}"
-                                " GROUP BY s.kind, s.stage"), params)
+    rows = session.execute(text(f"SELECT s.kind, s.stage, count(*) AS n FROM {counted_source(selection)}"
+                                f" WHERE {where} GROUP BY s.kind, s.stage"), params)
     counts: dict[str, dict[str, int]] = {}
     for kind, stage, n in rows:
         counts.setdefault(kind, {})[stage] = n
@@ -68,14 +69,14 @@ def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, 
     where, params = filter_clause(selection)
     row = session.execute(text(
         "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
-        f" (SELECT ST_Extent(s.geom) AS e FROM {site_source(selection)} WHERE {where}) x"), params).one()
+        f" (SELECT ST_Extent(s.geom) AS e FROM {counted_source(selection)} WHERE {where}) x"), params).one()
     return None if row[0] is None else (row[0], row[1], row[2], row[3])
 
 
 def get_site(session: Session, site_id: int) -> dict[str, Any] | None:
     """Return one site by id (a row as select_sites returns them), or None."""
-    row = session.execute(text(
-        f"SELECT {SITE_ROW} FROM {SITE_FROM} WHERE s.id = :id"), {"id": site_id, **labels_params(), **alert_params(None)}).mappings().first()
+    params = {"id": site_id, **labels_params(), **alert_params(None)}
+    row = session.execute(text(f"SELECT {SITE_ROW} FROM {SITE_FROM} WHERE s.id = :id"), params).mappings().first()
     return dict(row) if row else None
 
 
@@ -150,7 +151,8 @@ def temporal_extent(session: Session, selection: Filter) -> tuple[dt.date | None
     """Return the first and last dates a stage was reached among the selected sites."""
     where, params = filter_clause(selection)
     row = session.execute(text(
-        f"SELECT min(e.reached_on), max(e.reached_on) FROM stage_events e JOIN {site_source(selection)} ON s.id = e.site_id"
+        f"SELECT min(e.reached_on), max(e.reached_on) FROM {counted_source(selection)}"
+        " JOIN stage_events e ON e.site_id = s.id"
         f" WHERE {where}"), params).one()
     return row[0], row[1]
 
