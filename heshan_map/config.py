@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+from .alerts import AlertRulesError, active_rules
+
 LOGGER = logging.getLogger(__name__)
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
 DEFAULT_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/heshan_map"
@@ -63,9 +65,18 @@ def limit_settings() -> dict[str, int]:
     return {name: int(os.environ.get(name, str(default))) for name, default in LIMIT_DEFAULTS.items()}
 
 
+def alert_rules() -> dict[str, dict[str, dict[str, float]]]:
+    """Return the alert rules in force; stop start-up with the one-sentence reason when ALERT_RULES is bad."""
+    try:
+        return active_rules()
+    except AlertRulesError as error:
+        raise SystemExit(str(error)) from None
+
+
 def load_config() -> dict[str, object]:
     """Read the service settings from the environment."""
     return {
+        "ALERT_RULES": alert_rules(),
         **limit_settings(),
         # Behind HTTPS the session cookie is sent only over HTTPS.
         "SESSION_COOKIE_SECURE": os.environ.get("BEHIND_HTTPS", "").lower() in ("1", "true", "yes"),
@@ -83,3 +94,4 @@ def load_config() -> dict[str, object]:
         "API_DEFAULT_LIMIT": 1_000,
         "JSON_AS_ASCII": False,
     }
+

@@ -1,4 +1,4 @@
-"""Parse the shared query parameters (kind, stage, town, park, q, year, bbox) into one Filter."""
+"""Parse the shared query parameters (kind, stage, town, park, q, year, bbox, as_of, reached, alert) into one Filter."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,11 +8,15 @@ import re
 from dataclasses import dataclass
 from typing import Mapping
 
+from .dates import today_in_heshan
 from .errors import InvalidParameter
+from .sitefields import ALERT_LEVELS
 from .vocabulary import KINDS, PRECISIONS, STAGES, TOWNS
 
 LOGGER = logging.getLogger(__name__)
-FILTER_PARAMETERS = ("kind", "stage", "town", "park", "q", "year", "bbox", "precision", "datetime")
+FILTER_PARAMETERS = ("kind", "stage", "town", "park", "q", "year", "bbox", "precision", "datetime", "as_of",
+                     "reached", "alert")
+FIRST_AS_OF = dt.date(1990, 1, 1)
 HESHAN_YEARS = (1900, 2100)
 _YEAR_RANGE = re.compile(r"^(\d{4})?(\.\.)?(\d{4})?$")
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -34,6 +38,9 @@ class Filter:
     bbox: tuple[float, float, float, float] | None = None
     reached_from: dt.date | None = None
     reached_to: dt.date | None = None
+    as_of: dt.date | None = None  # the day the sites are seen as they stood at its end
+    reached: tuple[tuple[str, int | None, int | None], ...] = ()  # (stage, first year, last year) reached
+    alerts: tuple[str, ...] = ()  # alert levels (yellow, red)
 
     def value_lists(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """Return the filter's value lists, each by its parameter name (also the sites column it matches)."""
@@ -54,6 +61,13 @@ class Filter:
             items.append(("bbox", ",".join(f"{v:g}" for v in self.bbox)))
         if self.reached_from or self.reached_to:
             items.append(("datetime", f"{self.reached_from or '..'}/{self.reached_to or '..'}"))
+        if self.as_of:
+            items.append(("as_of", self.as_of.isoformat()))
+        if self.reached:
+            items.append(("reached", ",".join(f"{stage}:{format_year_range(first, last)}"
+                                              for stage, first, last in self.reached)))
+        if self.alerts:
+            items.append(("alert", ",".join(self.alerts)))
         return items
 
     def reached_between(self) -> tuple[dt.date | None, dt.date | None]:
@@ -111,6 +125,39 @@ def parse_year(raw: str) -> tuple[int | None, int | None]:
     if first is not None and last is not None and first > last:
         raise InvalidParameter("year", f"range '{raw}' ends before it starts")
     return first, last
+
+
+def parse_as_of(raw: str, today: dt.date | None = None) -> dt.date:
+    """Parse as_of=YYYY-MM-DD, a day from 1990 to today (in Heshan)."""
+    try:
+        value = dt.date.fromisoformat(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else None
+    except ValueError:
+        value = None
+    if value is None:
+        raise InvalidParameter("as_of", f"'{raw}' is not a date YYYY-MM-DD")
+    today = today or today_in_heshan()
+    if value > today:
+        raise InvalidParameter("as_of", f"{value} is in the future (today is {today})")
+    if value < FIRST_AS_OF:
+        raise InvalidParameter("as_of", f"{value} is before {FIRST_AS_OF}")
+    return value
+
+
+def parse_reached(args: Mapping[str, object]) -> tuple[tuple[str, int | None, int | None], ...]:
+    """Parse reached=STAGE:YEAR or STAGE:YEAR..YEAR, a comma list of them."""
+    pairs: list[tuple[str, int | None, int | None]] = []
+    for part in split_list(args, "reached"):
+        stage, colon, years = part.partition(":")
+        stage = stage.strip()
+        if not colon or stage not in STAGES:
+            raise InvalidParameter("reached", f"'{part}' is not STAGE:YEAR or STAGE:YEAR..YEAR with a stage among "
+                                              f"{', '.join(STAGES)}")
+        try:
+            first, last = parse_year(years)
+        except InvalidParameter as error:
+            raise InvalidParameter("reached", f"'{part}': {str(error).partition(': ')[2]}") from None
+        pairs.append((stage, first, last))
+    return tuple(pairs)
 
 
 def parse_bbox(raw: str) -> tuple[float, float, float, float]:
@@ -189,6 +236,7 @@ def parse_filter(args: Mapping[str, object]) -> Filter:
     bbox_raw = str(args.get("bbox") or "").strip()
     datetime_raw = str(args.get("datetime") or "").strip()
     reached = parse_datetime(datetime_raw) if datetime_raw else (None, None)
+    as_of_raw = str(args.get("as_of") or "").strip()
     parks = split_list(args, "park")
     for park in parks:
         if len(park) > 200:
@@ -205,6 +253,9 @@ def parse_filter(args: Mapping[str, object]) -> Filter:
         bbox=parse_bbox(bbox_raw) if bbox_raw else None,
         reached_from=reached[0],
         reached_to=reached[1],
+        as_of=parse_as_of(as_of_raw) if as_of_raw else None,
+        reached=parse_reached(args),
+        alerts=parse_choice_list(args, "alert", ALERT_LEVELS),
     )
 
 

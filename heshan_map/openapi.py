@@ -34,6 +34,15 @@ FILTERS: list[dict[str, Any]] = [
      "description": "minlon,minlat,maxlon,maxlat (WGS84); a site whose place is unknown (county) is in no box"},
     {"name": "datetime", "in": "query", "schema": {"type": "string"},
      "description": "RFC 3339 date or interval (a/b, ../b, a/..) a stage was reached in"},
+    {"name": "as_of", "in": "query", "schema": {"type": "string", "format": "date"},
+     "description": "the sites as they stood at the end of that day (1990-01-01 to today): stage, stage dates and"
+                    " alerts from the stage events; sites that had reached no stage by then are left out"},
+    {"name": "reached", "in": "query",
+     "schema": {"type": "string", "pattern": "^(" + "|".join(STAGES) + r"):(\d{4}|\d{4}\.\.|\.\.\d{4}|\d{4}\.\.\d{4})"
+                "(,(" + "|".join(STAGES) + r"):(\d{4}|\d{4}\.\.|\.\.\d{4}|\d{4}\.\.\d{4}))*$"},
+     "description": "sites that reached a stage in those years, whatever their stage now: signed:2024,"
+                    " started:2022..2024, comma separated"},
+    list_parameter("alert", sitefields.ALERT_LEVELS, "alert levels (yellow, red), comma separated"),
     {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["zh", "en"]},
      "description": "label language"},
 ]
@@ -188,6 +197,14 @@ def page_paths() -> dict[str, Any]:
         "/sites/{id}": {"get": operation("sitePage", "A site's page with its history (HTML)",
                                          {"200": html_response("the site"), "404": html_response("none")},
                                          parameters=[ID, LANG])},
+        "/alerts": {"get": operation("alertsPage", "Sites overdue in their stage at as_of (today), most overdue first"
+                                     " (HTML)", {"200": html_response("the alerts"),
+                                                 "400": html_response("a bad filter")}, parameters=FILTERS)},
+        "/alerts.xlsx": {"get": operation(
+            "alertsWorkbook", "The alerts as an Excel workbook",
+            {"200": {"description": "the workbook", "content": {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                    "schema": {"type": "string", "format": "binary"}}}}, **errors(400)}, parameters=FILTERS)},
         "/upload": {"get": operation("uploadPage", "The upload page for logged-in editors (HTML)",
                                      {"200": html_response("the page"), "302": {"description": "to /login"},
                                       "403": html_response("not an editor")})},
@@ -226,7 +243,15 @@ def ogc_paths() -> dict[str, Any]:
 def site_properties_schema() -> dict[str, Any]:
     """Return the schema of a site Feature's properties: every declared field with its type."""
     return {"type": "object", "required": list(sitefields.REQUIRED),
-            "properties": {field.name: field.json_schema() for field in sitefields.FIELDS}}
+            "properties": {field.name: property_schema(field) for field in sitefields.FIELDS}}
+
+
+def property_schema(field: sitefields.SiteField) -> dict[str, Any]:
+    """Return a property's schema; a nullable enum lists null among its values (OpenAPI 3.0 asks for it)."""
+    schema = field.json_schema()
+    if field.nullable and "enum" in schema:
+        schema["enum"] = [*schema["enum"], None]
+    return schema
 
 
 def input_schema(field: sitefields.SiteField) -> dict[str, Any]:

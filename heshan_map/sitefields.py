@@ -11,6 +11,7 @@ from typing import Any
 from .vocabulary import KINDS, PRECISIONS, STAGES
 
 ALL_KINDS = KINDS
+ALERT_LEVELS: tuple[str, ...] = ("yellow", "red")  # an alert's levels, the later the more overdue
 
 # How a field is stored, and so how it is selected and written:
 #   "column"  a column of sites (written by uploads and edits)
@@ -52,6 +53,7 @@ class SiteField:
     unit_label: tuple[str, str] = ("", "")  # Chinese, English, as a range message names the unit
     stage: str | None = None  # the stage whose date a "stage" field holds
     label_of: str | None = None  # the code a "label" field labels
+    computed: bool = False  # a "label" field worked out from the stage dates and the alert rules, not a code's label
 
     @property
     def export_header(self) -> str:
@@ -163,6 +165,11 @@ FIELDS: tuple[SiteField, ...] = (
               sql_type="boolean", exported=False),
     SiteField("park_derived", "boolean", "meta", "园区由位置推得", "Park derived from the position", nullable=False,
               sql_type="boolean", exported=False),
+    # Read-only, worked out like a label from the stage dates at the day read (as_of, else today) and the alert
+    # rules (heshan_map/alerts.py): how long the site has been in its stage and whether that is overdue.
+    SiteField("alert", "text", "label", "预警", "Alert", header_zh="预警", json_enum=ALERT_LEVELS, computed=True),
+    SiteField("days_in_stage", "integer", "label", "本阶段天数", "Days in stage", header_zh="本阶段天数",
+              shapefile="days_stage", computed=True),
 )
 
 # Upload columns that are not stored as they are: a position, a place to put the site at, a WKT geometry.
@@ -201,6 +208,7 @@ EXPORTED = tuple(field for field in FIELDS if field.exported)  # export columns,
 SHOWN = tuple(field for field in FIELDS if field.shown)  # site-page rows
 POPUP = tuple(field for field in FIELDS if field.shown == "both")  # popup rows
 STAGE_DATE_FIELD = {field.stage: field.name for field in STAGE_FIELDS}  # stage -> its date field
+COMPUTED_FIELDS = fields_where(computed=True)  # alert, days_in_stage: read-only, from stage dates and alert rules
 NUMBER_FIELDS = names(tuple(field for field in FIELDS + INPUT_FIELDS if field.type == "number"))
 
 

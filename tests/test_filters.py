@@ -25,6 +25,11 @@ def test_lists_accept_commas_and_repeats() -> None:
     ({"year": "20x4"}, "year"),
     ({"year": "2025..2022"}, "year"),
     ({"precision": "exact"}, "precision"),
+    ({"as_of": "2023-02-30"}, "as_of"),
+    ({"as_of": "1989-12-31"}, "as_of"),
+    ({"reached": "signed:19"}, "reached"),
+    ({"reached": "opened:2024"}, "reached"),
+    ({"alert": "green"}, "alert"),
 ])
 def test_bad_values_name_the_parameter(args: dict, parameter: str) -> None:
     with pytest.raises(InvalidParameter) as caught:
@@ -54,3 +59,11 @@ def test_filter_round_trips_through_query_items() -> None:
 def test_paging_refuses_out_of_range(args: dict) -> None:
     with pytest.raises(InvalidParameter):
         parse_paging(args, 1000, 10_000)
+
+
+def test_time_filters_round_trip_through_query_items() -> None:
+    args = MultiDict([("as_of", "2023-06-30"), ("reached", "signed:2024,started:2022..2024"), ("alert", "yellow,red")])
+    selection = parse_filter(args)
+    assert selection.reached == (("signed", 2024, 2024), ("started", 2022, 2024))
+    assert selection.alerts == ("yellow", "red")
+    assert parse_filter(MultiDict(selection.query_items())) == selection

@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..filters import Filter
-from .filter_sql import filter_clause
-from .site_sql import SITE_FROM, SITE_GEOJSON, labels_params, site_properties_sql, site_row_sql
+from .filter_sql import counted_source, filter_clause, site_source
+from .site_sql import SITE_FROM, SITE_GEOJSON, alert_params, labels_params, site_properties_sql, site_row_sql
 
 LOGGER = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ def select_sites(session: Session, selection: Filter, limit: int | None = None,
     """Return the sites the filter selects, ordered by id: stored columns, GeoJSON text, properties per language."""
     where, params = filter_clause(selection)
     params.update({"limit": limit, "offset": offset, **labels_params()})
-    sql = (f"SELECT {SITE_ROW} FROM {SITE_FROM}"
+    sql = (f"SELECT {SITE_ROW} FROM {site_source(selection)}"
            f" WHERE {where} ORDER BY s.id LIMIT :limit OFFSET :offset")
     return [dict(row) for row in session.execute(text(sql), params).mappings()]
 
@@ -36,7 +36,7 @@ def iter_sites(session: Session, selection: Filter, batch: int = 2000) -> Iterat
     params.update(labels_params())
     last_id = 0
     while True:
-        sql = (f"SELECT {SITE_ROW} FROM {SITE_FROM}"
+        sql = (f"SELECT {SITE_ROW} FROM {site_source(selection)}"
                f" WHERE {where} AND s.id > :after ORDER BY s.id LIMIT :batch")
         rows = session.execute(text(sql), {**params, "after": last_id, "batch": batch}).mappings().all()
         if not rows:
@@ -49,14 +49,15 @@ def iter_sites(session: Session, selection: Filter, batch: int = 2000) -> Iterat
 def count_sites(session: Session, selection: Filter) -> int:
     """Return how many sites the filter selects (those whose place is unknown too, unless a bbox is given)."""
     where, params = filter_clause(selection)
-    return session.execute(text(f"SELECT count(*) FROM sites s WHERE {where}"), params).scalar_one()
+    sql = f"SELECT count(*) FROM {counted_source(selection)} WHERE {where}"
+    return session.execute(text(sql), params).scalar_one()
 
 
 def count_by_kind_and_stage(session: Session, selection: Filter) -> dict[str, dict[str, int]]:
     """Return the counts of selected sites per kind and stage."""
     where, params = filter_clause(selection)
-    rows = session.execute(text(f"SELECT s.kind, s.stage, count(*) AS n FROM sites s WHERE {where}"
-                                " GROUP BY s.kind, s.stage"), params)
+    rows = session.execute(text(f"SELECT s.kind, s.stage, count(*) AS n FROM {counted_source(selection)}"
+                                f" WHERE {where} GROUP BY s.kind, s.stage"), params)
     counts: dict[str, dict[str, int]] = {}
     for kind, stage, n in rows:
         counts.setdefault(kind, {})[stage] = n
@@ -68,14 +69,14 @@ def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, 
     where, params = filter_clause(selection)
     row = session.execute(text(
         "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM"
-        f" (SELECT ST_Extent(s.geom) AS e FROM sites s WHERE {where}) x"), params).one()
+        f" (SELECT ST_Extent(s.geom) AS e FROM {counted_source(selection)} WHERE {where}) x"), params).one()
     return None if row[0] is None else (row[0], row[1], row[2], row[3])
 
 
 def get_site(session: Session, site_id: int) -> dict[str, Any] | None:
     """Return one site by id (a row as select_sites returns them), or None."""
-    row = session.execute(text(
-        f"SELECT {SITE_ROW} FROM {SITE_FROM} WHERE s.id = :id"), {"id": site_id, **labels_params()}).mappings().first()
+    params = {"id": site_id, **labels_params(), **alert_params(None)}
+    row = session.execute(text(f"SELECT {SITE_ROW} FROM {SITE_FROM} WHERE s.id = :id"), params).mappings().first()
     return dict(row) if row else None
 
 
@@ -136,7 +137,7 @@ def stream_feature_json(session: Session, selection: Filter, labels: dict[str, A
     sql = f"""
         SELECT json_build_object('type', 'Feature', 'id', s.id, 'geometry', {SITE_GEOJSON}::json,
                                  'properties', {site_properties_sql("labels")})::text AS feature
-        FROM {SITE_FROM} WHERE {where} ORDER BY s.id"""
+        FROM {site_source(selection)} WHERE {where} ORDER BY s.id"""
     params["labels"] = json.dumps(labels, ensure_ascii=False)
     result = session.execute(text(sql), params, execution_options={"stream_results": True, "yield_per": chunk})
     try:
@@ -150,7 +151,8 @@ def temporal_extent(session: Session, selection: Filter) -> tuple[dt.date | None
     """Return the first and last dates a stage was reached among the selected sites."""
     where, params = filter_clause(selection)
     row = session.execute(text(
-        "SELECT min(e.reached_on), max(e.reached_on) FROM stage_events e JOIN sites s ON s.id = e.site_id"
+        f"SELECT min(e.reached_on), max(e.reached_on) FROM {counted_source(selection)}"
+        " JOIN stage_events e ON e.site_id = s.id"
         f" WHERE {where}"), params).one()
     return row[0], row[1]
 

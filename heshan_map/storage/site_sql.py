@@ -1,10 +1,13 @@
 """SQL built from the site declaration: the selected columns and a site's Feature properties."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
+from ..alerts import active_rules_json
 from ..sitefields import FIELDS, STORED_FIELDS, SiteField, fields_where
+from ..vocabulary import STAGES
 from ..vocabulary import KIND_LABELS, PRECISION_LABELS, STAGE_LABELS
 
 # Read with each row, unformatted, for the callers that act on stored values (ETag, edits, page budget).
@@ -19,6 +22,30 @@ SITE_GEOJSON = f"ST_AsGeoJSON({ORIENTED_GEOMETRY.format('s.geom')}, 7)"
 UTC_TIMESTAMP = "to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"
 # How a label field finds its label in the labels parameter: stage labels depend on the kind.
 LABEL_LOOKUPS = {"stage": "-> s.kind ->> s.stage"}
+
+
+# The day alerts are worked out at: the as_of day (:alert_day), else today in China Standard Time.
+ALERT_DAY = "COALESCE(CAST(:alert_day AS date), CAST((now() AT TIME ZONE 'Asia/Shanghai') AS date))"
+# A stage date counts from the last day of what is known of it: a year from 31 December, a month from its last day.
+LAST_DAY = ("CASE {1} WHEN 'year' THEN CAST(date_trunc('year', {0}) + interval '1 year - 1 day' AS date)"
+            " WHEN 'month' THEN CAST(date_trunc('month', {0}) + interval '1 month - 1 day' AS date) ELSE {0} END")
+# The day a site entered its current stage, from its stage dates `d`.
+ENTERED_STAGE = ("CASE s.stage " + " ".join(
+    f"WHEN '{stage}' THEN {LAST_DAY.format(f'd.{stage}_on', f'd.{stage}_precision')}" for stage in STAGES) + " END")
+DAYS_IN_STAGE = f"GREATEST(0, {ALERT_DAY} - ({ENTERED_STAGE}))"
+# A rule's months for the site's kind and stage (NULL when it has none), from the bound :alert_rules.
+RULE_MONTHS = "CAST(CAST(:alert_rules AS jsonb) -> s.kind -> s.stage ->> '{0}' AS float8)"
+# The day the stage turns a level: its entry day plus the rule's months (NULL without a rule).
+LEVEL_DAY = f"CAST(({ENTERED_STAGE}) + {RULE_MONTHS} * interval '1 month' AS date)"
+ALERT = (f"CASE WHEN {LEVEL_DAY.format('red')} <= {ALERT_DAY} THEN 'red'"
+         f" WHEN {LEVEL_DAY.format('yellow')} <= {ALERT_DAY} THEN 'yellow' END")
+DAYS_OVERDUE = f"({ALERT_DAY} - {LEVEL_DAY.format('yellow')})"
+COMPUTED_SQL = {"alert": ALERT, "days_in_stage": DAYS_IN_STAGE}
+
+
+def alert_params(day: dt.date | None) -> dict[str, Any]:
+    """Return the bound parameters alerts are worked out with: the rules in force and the day (None: today)."""
+    return {"alert_rules": active_rules_json(), "alert_day": day}
 
 
 def property_labels(lang: str) -> dict[str, Any]:
@@ -40,6 +67,8 @@ def partial_date_sql(column: str, precision: str) -> str:
 
 def property_sql(field: SiteField, labels: str) -> str:
     """Return the SQL of one property's value; `labels` names the bound labels parameter."""
+    if field.computed:
+        return COMPUTED_SQL[field.name]
     if field.storage == "label":
         lookup = LABEL_LOOKUPS.get(field.label_of or "", f"->> s.{field.label_of}")
         return f"CAST(:{labels} AS jsonb) -> '{field.label_of}_labels' {lookup}"
