@@ -288,6 +288,34 @@ def components() -> dict[str, Any]:
     }
 
 
+# --- what changed (/api/changes, /changes, /changes.atom) ---
+SINCE = {"name": "since", "in": "query", "schema": {"type": "string"},
+         "description": "changes recorded since: an ISO 8601 date (from its midnight, China Standard Time) or "
+                        "date-time (without an offset: China Standard Time)"}
+CHANGE_PAGING: list[dict[str, Any]] = [
+    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+    PAGING[1],
+]
+
+
+def change_paths() -> dict[str, Any]:
+    """Return the path items of what changed: the JSON list, the page and the Atom feed."""
+    parameters = FILTERS + [SINCE] + CHANGE_PAGING
+    return {
+        "/api/changes": {"get": operation(
+            "listChanges", "Stage events and edits of the selected sites, newest first, paged",
+            {"200": json_response("the changes, numberMatched, numberReturned and next/prev links"),
+             **errors(400)}, parameters=parameters)},
+        "/changes": {"get": operation("changesPage", "What changed (HTML)",
+                                      {"200": html_response("the list"), "400": html_response("a bad parameter")},
+                                      parameters=parameters)},
+        "/changes.atom": {"get": operation(
+            "changesFeed", "What changed as an Atom feed (RFC 4287)",
+            {"200": {"description": "the feed", "content": {"application/atom+xml": {"schema": {"type": "string"}}}},
+             "400": html_response("a bad parameter")}, parameters=parameters)},
+    }
+
+
 def build_openapi(server_url: str) -> dict[str, Any]:
     """Return the OpenAPI 3.0 document of the service."""
     return {
@@ -296,6 +324,7 @@ def build_openapi(server_url: str) -> dict[str, Any]:
                  "description": "Sites of Heshan (parks, projects, land plots, 绿美 sites) as GeoJSON, "
                                 "uploads, exports and OGC API – Features."},
         "servers": [{"url": server_url}],
-        "paths": {**feature_paths(), **data_paths(), **service_paths(), **page_paths(), **ogc_paths()},
+        "paths": {**feature_paths(), **data_paths(), **service_paths(), **page_paths(), **ogc_paths(),
+                  **change_paths()},
         "components": components(),
     }
