@@ -202,6 +202,7 @@ SHOWN = tuple(field for field in FIELDS if field.shown)  # site-page rows
 POPUP = tuple(field for field in FIELDS if field.shown == "both")  # popup rows
 STAGE_DATE_FIELD = {field.stage: field.name for field in STAGE_FIELDS}  # stage -> its date field
 NUMBER_FIELDS = names(tuple(field for field in FIELDS + INPUT_FIELDS if field.type == "number"))
+TOTALLED_FIELDS = tuple(field for field in COLUMN_FIELDS if field.type == "number")  # summed by the dashboard
 
 
 def row_labels(lang: str, fields: tuple[SiteField, ...] = POPUP) -> list[dict[str, str]]:

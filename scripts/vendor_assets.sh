@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Refresh the vendored Leaflet files (Leaflet, MarkerCluster, FeatureGroup.SubGroup) from the npm registry (run by hand; the service never downloads).
+# Refresh the vendored files (Leaflet, MarkerCluster, FeatureGroup.SubGroup; ECharts) from the npm registry (run by hand; the service never downloads).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -17,3 +17,11 @@ cp cluster/dist/leaflet.markercluster.js cluster/dist/MarkerCluster.css cluster/
    cluster/MIT-LICENCE.txt "$dest/markercluster/"
 cp subgroup/dist/leaflet.featuregroup.subgroup.js subgroup/LICENSE "$dest/featuregroup-subgroup/"
 echo "vendored into $dest"
+# Apache ECharts for the dashboard (Apache-2.0: its LICENSE and NOTICE go along).
+cd "$work"
+npm pack --silent echarts@5.6.0 >/dev/null
+mkdir echarts
+tar xzf echarts-5.6.0.tgz -C echarts --strip-components=1
+mkdir -p "$dest/echarts"
+cp echarts/dist/echarts.min.js echarts/LICENSE echarts/NOTICE "$dest/echarts/"
+echo "vendored ECharts into $dest/echarts"
