@@ -100,7 +100,7 @@ def year_over_year(years: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def held_for(figure: dict[str, Any], years: list[dict[str, Any]]) -> float | int | None:
-    """Return what the data holds for a reported figure: sites, or the investment or area they total; None if not comparable."""
+    """Return what the data holds for a reported figure: sites, or their investment or area; None if not comparable."""
     unit = figure["unit"]
     measure = "sites" if unit in COUNT_UNITS else UNIT_TOTALS.get(unit)
     if measure is None or not figure["stage"]:

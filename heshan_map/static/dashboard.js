@@ -11,7 +11,8 @@
       return {
         tooltip: { trigger: "item" },
         series: [{ type: "funnel", sort: "none", minSize: "10%", label: { formatter: "{b}: {c}" },
-                   data: spec.categories.map((name, i) => ({ name: name, value: spec.series[0].data[i] })) }],
+                   data: spec.categories.map((name, i) => ({ name: name, value: spec.series[0].data[i],
+                                                             itemStyle: { color: config.colours[spec.stages[i]] } })) }],
       };
     }
     return {

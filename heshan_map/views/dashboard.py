@@ -127,6 +127,7 @@ class TableMaker:
             {"value": None if f["conversion"] is None else f"{f['conversion'] * 100:.1f}%"}]}
             for index, f in enumerate(data["funnel"])]
         chart = {"type": "funnel", "categories": [self.stages[f["stage"]] for f in data["funnel"]],
+                 "stages": [f["stage"] for f in data["funnel"]],
                  "series": [{"name": self.text["sites"], "data": [f["sites"] for f in data["funnel"]]}]}
         return {"id": "funnel", "title": self.text["funnel"], "note": self.text["funnel_note"], "chart": chart,
                 "rows": rows, "columns": [self.text["stage"], self.text["sites"], self.text["conversion"]]}
