@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import urllib.parse
 import urllib.request
 
@@ -136,3 +137,15 @@ def test_the_xlsx_holds_the_tables(live_server: str) -> None:
     assert [row[1] for row in funnel] == [step["sites"] for step in body["funnel"]]
     reported = list(workbook["reported"].iter_rows(values_only=True))[2:]
     assert len(reported) == len(body["reported"]) > 0
+
+
+def test_reported_figures_read_beside_the_data(browser: Browser, live_server: str) -> None:
+    page, watch = open_dashboard(browser, live_server, "")
+    body = api_stats(live_server, "")
+    figure = next(f for f in body["reported"] if f["metric"] == "projects_over_100m_cny" and f["year"] == 2024)
+    row = page.locator("#table-reported tbody tr", has=page.locator("th", has_text=re.compile("^projects_over_100m_cny$"))).filter(
+        has=page.locator("th", has_text=re.compile("^2024$"))).first
+    assert f"报告 107 / 已入库 {figure['held']}" in row.inner_text()
+    assert "reached=signed%3A2024" in row.locator("a.map-link").get_attribute("href")
+    assert watch.csp_violations() == []
+    page.context.close()

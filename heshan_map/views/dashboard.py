@@ -24,7 +24,7 @@ TEXT: dict[str, dict[str, str]] = {
            "kind": "类型", "stage": "阶段", "sites": "数量", "town": "镇街", "year": "年份", "total": "合计",
            "no_town": "（镇街未定）", "conversion": "转化率", "previous": "上年", "change": "变化",
            "change_pct": "变化率（%）", "metric": "指标", "reported_value": "报告", "held": "已入库",
-           "unit": "单位", "download": "下载表格（Excel）", "list": "列表", "filter": "当前筛选",
+           "unit": "单位", "compared": "对比", "download": "下载表格（Excel）", "list": "列表", "filter": "当前筛选",
            "no_filter": "全部", "years_note": "按阶段事件的日期统计：某年达到某阶段的项目，无论现在处于什么阶段。",
            "funnel_note": "曾达到该阶段（或其后阶段）的项目数；转化率为占上一阶段的比例。",
            "as_of": "截至", "charts_failed": "图表未能加载，下表仍可查看。", "language": "English"},
@@ -33,7 +33,7 @@ TEXT: dict[str, dict[str, str]] = {
            "yoy": "Year over year", "reported": "Reported and held", "kind": "Kind", "stage": "Stage",
            "sites": "Sites", "town": "Town", "year": "Year", "total": "Total", "no_town": "(no town)",
            "conversion": "Conversion", "previous": "Year before", "change": "Change", "change_pct": "Change (%)",
-           "metric": "Metric", "reported_value": "Reported", "held": "Held", "unit": "Unit",
+           "metric": "Metric", "reported_value": "Reported", "held": "Held", "unit": "Unit", "compared": "Compared",
            "download": "Download the tables (Excel)", "list": "list", "filter": "Filter", "no_filter": "all",
            "years_note": "Counted from stage events: the sites that reached a stage in a year, whatever their "
                          "stage is now.",
@@ -148,11 +148,14 @@ class TableMaker:
                            f["metric"]],
                  "cells": [{"value": f["value"]}, {"value": f["unit"]},
                            self.cell(f["held"], reached=f"{f['stage']}:{f['year']}", kind=f["kind"])
-                           if f["held"] is not None else {"value": None}],
+                           if f["held"] is not None else {"value": None},
+                           {"value": f"{self.text['reported_value']} {dash_number(f['value'])} / "
+                                     f"{self.text['held']} {'—' if f['held'] is None else dash_number(f['held'])}"}],
                  "source": f["source"]} for f in data["reported"]]
         return {"id": "reported", "title": self.text["reported"], "chart": None, "rows": rows,
                 "columns": [self.text["year"], self.text["stage"], self.text["kind"], self.text["metric"],
-                            self.text["reported_value"], self.text["unit"], self.text["held"]]}
+                            self.text["reported_value"], self.text["unit"], self.text["held"],
+                            self.text["compared"]]}
 
     def all(self, data: dict[str, Any]) -> list[dict[str, Any]]:
         """Return every table of the dashboard, in page order."""
