@@ -26,7 +26,8 @@ def api_stats(base_url: str, query: str) -> dict:
     return json.loads(fetch(base_url, f"/api/stats?{query}"))
 
 
-def open_dashboard(browser: Browser, base_url: str, query: str = "", block_charts: bool = False) -> tuple[Page, PageWatch]:
+def open_dashboard(browser: Browser, base_url: str, query: str = "",
+                   block_charts: bool = False) -> tuple[Page, PageWatch]:
     page = browser.new_context().new_page()
     watch = PageWatch(page, base_url)
     if block_charts:
@@ -143,7 +144,8 @@ def test_reported_figures_read_beside_the_data(browser: Browser, live_server: st
     page, watch = open_dashboard(browser, live_server, "")
     body = api_stats(live_server, "")
     figure = next(f for f in body["reported"] if f["metric"] == "projects_over_100m_cny" and f["year"] == 2024)
-    row = page.locator("#table-reported tbody tr", has=page.locator("th", has_text=re.compile("^projects_over_100m_cny$"))).filter(
+    metric = page.locator("th", has_text=re.compile("^projects_over_100m_cny$"))
+    row = page.locator("#table-reported tbody tr", has=metric).filter(
         has=page.locator("th", has_text=re.compile("^2024$"))).first
     assert f"报告 107 / 已入库 {figure['held']}" in row.inner_text()
     assert "reached=signed%3A2024" in row.locator("a.map-link").get_attribute("href")

@@ -128,3 +128,12 @@ def test_a_bad_filter_is_a_400_naming_it(client) -> None:
     response = client.get("/api/stats?stage=finished")
     assert response.status_code == 400
     assert "stage" in response.get_json()["error"]["message"]
+
+
+def test_the_dashboard_and_its_workbook_refuse_a_bad_filter(client) -> None:
+    for path in ("/dashboard?stage=finished", "/dashboard.xlsx?kind=castle", "/dashboard?lang=fr"):
+        response = client.get(path)
+        assert response.status_code == 400, path
+    page = client.get("/dashboard?q=没有这个名称的项目")
+    assert page.status_code == 200
+    assert 'id="table-kind_stage"' in page.get_data(as_text=True)
