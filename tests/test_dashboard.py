@@ -151,3 +151,18 @@ def test_reported_figures_read_beside_the_data(browser: Browser, live_server: st
     assert "reached=signed%3A2024" in row.locator("a.map-link").get_attribute("href")
     assert watch.csp_violations() == []
     page.context.close()
+
+
+def test_the_filter_form_applies_a_filter(browser: Browser, live_server: str) -> None:
+    page, watch = open_dashboard(browser, live_server, "")
+    page.locator("#dashboard-filter input[value='project']").check()
+    page.locator("#dashboard-filter select[name='town']").select_option("共和镇")
+    page.locator("#dashboard-filter button[type='submit']").click()
+    page.wait_for_selector("body[data-ready='true']", state="attached")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).query)
+    assert query["kind"] == ["project"] and query["town"] == ["共和镇"]
+    body = api_stats(live_server, "kind=project&town=共和镇")
+    assert table_numbers(page, "funnel", 0) == [str(step["sites"]) for step in body["funnel"]]
+    assert "town=" in page.locator("#map-link").get_attribute("href")
+    assert watch.errors == [] and watch.csp_violations() == []
+    page.context.close()

@@ -12,7 +12,7 @@ from .. import stats
 from ..db import get_session
 from ..filters import Filter, parse_lang
 from ..sitefields import BY_NAME
-from ..vocabulary import KIND_LABELS, STAGE_COLOURS, STAGE_LABELS, STAGES
+from ..vocabulary import KIND_LABELS, STAGE_COLOURS, STAGE_LABELS, STAGES, TOWNS
 from .common import request_filter
 
 LOGGER = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ TEXT: dict[str, dict[str, str]] = {
            "unit": "单位", "compared": "对比", "download": "下载表格（Excel）", "list": "列表", "filter": "当前筛选",
            "no_filter": "全部", "years_note": "按阶段事件的日期统计：某年达到某阶段的项目，无论现在处于什么阶段。",
            "funnel_note": "曾达到该阶段（或其后阶段）的项目数；转化率为占上一阶段的比例。",
-           "as_of": "截至", "charts_failed": "图表未能加载，下表仍可查看。", "language": "English"},
+           "as_of": "截至", "all_towns": "全部镇街", "apply": "应用", "reset": "重置", "on_map": "在地图上查看", "charts_failed": "图表未能加载，下表仍可查看。", "language": "English"},
     "en": {"title": "Pipeline dashboard", "kind_stage": "By kind and stage", "towns": "By town",
            "years": "By year a stage was reached", "funnel": "Planned → signed → started → in production",
            "yoy": "Year over year", "reported": "Reported and held", "kind": "Kind", "stage": "Stage",
@@ -38,7 +38,7 @@ TEXT: dict[str, dict[str, str]] = {
            "years_note": "Counted from stage events: the sites that reached a stage in a year, whatever their "
                          "stage is now.",
            "funnel_note": "Sites that ever reached the stage (or a later one); conversion is the share of the "
-                          "stage before.", "as_of": "as of", "charts_failed": "The charts did not load; the "
+                          "stage before.", "as_of": "as of", "all_towns": "All towns", "apply": "Apply", "reset": "Reset", "on_map": "Show on the map", "charts_failed": "The charts did not load; the "
                           "tables below still hold every figure.", "language": "中文"},
 }
 
@@ -185,6 +185,7 @@ def dashboard_page() -> str:
     query = stats.drill_query(selection, lang)
     other = stats.drill_query(selection, "zh" if lang == "en" else "en")
     return render_template("dashboard.html", lang=lang, text=TEXT[lang], tables=tables, data=data,
+                           selection=selection, kind_labels=KIND_LABELS[lang], towns=TOWNS,
                            query=query, other_lang_url=f"/dashboard?{other}",
                            page_config={"charts": charts, "colours": STAGE_COLOURS, "lang": lang})
 
