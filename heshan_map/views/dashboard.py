@@ -27,7 +27,8 @@ TEXT: dict[str, dict[str, str]] = {
            "unit": "单位", "compared": "对比", "download": "下载表格（Excel）", "list": "列表", "filter": "当前筛选",
            "no_filter": "全部", "years_note": "按阶段事件的日期统计：某年达到某阶段的项目，无论现在处于什么阶段。",
            "funnel_note": "曾达到该阶段（或其后阶段）的项目数；转化率为占上一阶段的比例。",
-           "as_of": "截至", "all_towns": "全部镇街", "apply": "应用", "reset": "重置", "on_map": "在地图上查看", "charts_failed": "图表未能加载，下表仍可查看。", "language": "English"},
+           "as_of": "截至", "all_towns": "全部镇街", "apply": "应用", "reset": "重置", "on_map": "在地图上查看",
+           "charts_failed": "图表未能加载，下表仍可查看。", "language": "English"},
     "en": {"title": "Pipeline dashboard", "kind_stage": "By kind and stage", "towns": "By town",
            "years": "By year a stage was reached", "funnel": "Planned → signed → started → in production",
            "yoy": "Year over year", "reported": "Reported and held", "kind": "Kind", "stage": "Stage",
@@ -38,8 +39,9 @@ TEXT: dict[str, dict[str, str]] = {
            "years_note": "Counted from stage events: the sites that reached a stage in a year, whatever their "
                          "stage is now.",
            "funnel_note": "Sites that ever reached the stage (or a later one); conversion is the share of the "
-                          "stage before.", "as_of": "as of", "all_towns": "All towns", "apply": "Apply", "reset": "Reset", "on_map": "Show on the map", "charts_failed": "The charts did not load; the "
-                          "tables below still hold every figure.", "language": "中文"},
+                          "stage before.", "as_of": "as of", "all_towns": "All towns", "apply": "Apply",
+           "reset": "Reset", "on_map": "Show on the map",
+           "charts_failed": "The charts did not load; the tables below still hold every figure.", "language": "中文"},
 }
 
 
