@@ -156,6 +156,8 @@ def data_paths() -> dict[str, Any]:
             parameters=[{"name": "level", "in": "query", "schema": {"type": "string", "enum": ["county", "town"]}}])},
         "/api/counts": {"get": operation("getCounts", "Counts per kind and stage",
                                          {"200": json_response("counts"), **errors(400)}, parameters=FILTERS)},
+        "/api/stats": {"get": operation("getStats", "Dashboard figures: kind × stage, towns, years reached, funnel",
+                                        {"200": json_response("the figures"), **errors(400)}, parameters=FILTERS)},
         "/api/reported-figures": {"get": operation(
             "listReportedFigures", "County totals the source documents report (reported vs mapped)",
             {"200": {"description": "the figures, by year, metric, stage and kind", "content": {"application/json": {
@@ -205,6 +207,12 @@ def page_paths() -> dict[str, Any]:
             {"200": {"description": "the workbook", "content": {
                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
                     "schema": {"type": "string", "format": "binary"}}}}, **errors(400)}, parameters=FILTERS)},
+        "/dashboard": {"get": operation("dashboardPage", "The dashboard: charts and tables (HTML)",
+                                        {"200": html_response("the dashboard"), "400": html_response("a bad filter")},
+                                        parameters=FILTERS)},
+        "/dashboard.xlsx": {"get": operation("dashboardXlsx", "The dashboard's tables as XLSX",
+                                             {"200": {"description": "the workbook", "content": BINARY_FILE},
+                                              "400": html_response("a bad filter")}, parameters=FILTERS)},
         "/upload": {"get": operation("uploadPage", "The upload page for logged-in editors (HTML)",
                                      {"200": html_response("the page"), "302": {"description": "to /login"},
                                       "403": html_response("not an editor")})},

@@ -210,6 +210,7 @@ POPUP = tuple(field for field in FIELDS if field.shown == "both")  # popup rows
 STAGE_DATE_FIELD = {field.stage: field.name for field in STAGE_FIELDS}  # stage -> its date field
 COMPUTED_FIELDS = fields_where(computed=True)  # alert, days_in_stage: read-only, from stage dates and alert rules
 NUMBER_FIELDS = names(tuple(field for field in FIELDS + INPUT_FIELDS if field.type == "number"))
+TOTALLED_FIELDS = tuple(field for field in COLUMN_FIELDS if field.type == "number")  # summed by the dashboard
 
 
 def row_labels(lang: str, fields: tuple[SiteField, ...] = POPUP) -> list[dict[str, str]]:
