@@ -167,9 +167,10 @@ FIELDS: tuple[SiteField, ...] = (
               sql_type="boolean", exported=False),
     # Read-only, worked out like a label from the stage dates at the day read (as_of, else today) and the alert
     # rules (heshan_map/alerts.py): how long the site has been in its stage and whether that is overdue.
-    SiteField("alert", "text", "label", "预警", "Alert", header_zh="预警", json_enum=ALERT_LEVELS, computed=True),
+    SiteField("alert", "text", "label", "预警", "Alert", header_zh="预警", json_enum=ALERT_LEVELS, computed=True,
+              shown="both"),
     SiteField("days_in_stage", "integer", "label", "本阶段天数", "Days in stage", header_zh="本阶段天数",
-              shapefile="days_stage", computed=True),
+              shapefile="days_stage", computed=True, shown="both"),
 )
 
 # Upload columns that are not stored as they are: a position, a place to put the site at, a WKT geometry.

@@ -26,7 +26,8 @@ packages() {
   if [ -z "${DATABASE_URL:-}" ] || [ "${1:-}" = test ]; then
     wanted+=("postgresql-$major" "postgresql-$major-postgis-3")
   fi
-  if [ "${1:-}" = test ]; then wanted+=("chromium" "fonts-noto-cjk"); fi
+  # poppler-utils: pdftotext reads the text of /print saved as PDF in the tests.
+  if [ "${1:-}" = test ]; then wanted+=("chromium" "fonts-noto-cjk" "poppler-utils"); fi
   local missing=()
   for pkg in "${wanted[@]}"; do installed "$pkg" || missing+=("$pkg"); done
   if [ ${#missing[@]} -eq 0 ]; then log "Debian packages present"; return; fi

@@ -188,7 +188,10 @@ def test_popup_rows_follow_the_declaration(browser: Browser, live_server: str) -
     expected = [row["label"] + (f" ({stage_labels[row['stage']]})" if row["stage"] else "") for row in shown]
     assert page.locator(".leaflet-popup-content th").all_inner_texts() == expected
     values = page.locator(".leaflet-popup-content td").all_inner_texts()
-    assert [value.strip() for value in values] == [str(props[row["field"]]) for row in shown]
+    alert_labels = page.evaluate("JSON.parse(document.getElementById('map-config').textContent).text")
+    assert [value.strip() for value in values] == [
+        alert_labels["alert_" + props[row["field"]]] if row["field"] == "alert" else str(props[row["field"]])
+        for row in shown]
     stage_cell = page.locator(".leaflet-popup-content td").nth([row["field"] for row in shown].index("stage_label"))
     assert stage_cell.locator(".swatch").count() == 1
     assert page.locator(".leaflet-popup-content p").inner_text() == props["description"]

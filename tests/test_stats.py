@@ -137,3 +137,19 @@ def test_the_dashboard_and_its_workbook_refuse_a_bad_filter(client) -> None:
     page = client.get("/dashboard?q=没有这个名称的项目")
     assert page.status_code == 200
     assert 'id="table-kind_stage"' in page.get_data(as_text=True)
+
+
+def test_stats_follow_as_of_reached_and_alert_like_the_features(client) -> None:
+    """The totals equal /api/features for as_of, reached and alert; each year's count equals its reached= link."""
+    for q in ("as_of=2023-06-30", "as_of=2021-12-31", "reached=signed:2022", "as_of=2023-06-30&alert=red,yellow"):
+        r = client.get("/api/stats?" + q)
+        assert r.status_code == 200, r.get_data(as_text=True)[:800]
+        d = r.get_json()
+        n = client.get("/api/features?limit=1&" + q).get_json()["numberMatched"]
+        assert d["total"]["sites"] == n, q
+    d = client.get("/api/stats").get_json()
+    for y in d["by_year"]:
+        for s, c in y["stages"].items():
+            n = client.get(f"/api/features?limit=1&reached={s}:{y['year']}").get_json()["numberMatched"]
+            assert c["sites"] == n, (s, y["year"])
+    assert client.get("/dashboard?as_of=2023-06-30&lang=en").status_code == 200

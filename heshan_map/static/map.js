@@ -32,22 +32,12 @@
       if (value === null || value === undefined || value === "") continue;
       const tr = el("tr");
       tr.appendChild(el("th", row.stage ? row.label + " (" + stageLabels[row.stage] + ")" : row.label));
-      const td = el("td", value);
+      const td = el("td", row.field === "alert" ? text["alert_" + value] : value);
       if (row.field === "stage_label") {
         const swatch = el("span", null, "swatch");
         swatch.style.background = config.stageColours[props.stage];
         td.prepend(swatch);
       }
-      tr.appendChild(td);
-      table.appendChild(tr);
-    }
-    for (const [field, label, value] of [["alert", text.alert, props.alert ? text["alert_" + props.alert] : null],
-      ["days_in_stage", text.days_in_stage.replace("{n}", props.days_in_stage), props.days_in_stage]]) {
-      if (value === null || value === undefined) continue;
-      const tr = el("tr");
-      tr.dataset.field = field;
-      tr.appendChild(el("th", field === "alert" ? label : text.timeline));
-      const td = el("td", field === "alert" ? value : label);
       tr.appendChild(td);
       table.appendChild(tr);
     }

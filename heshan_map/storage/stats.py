@@ -17,16 +17,14 @@ LOGGER = logging.getLogger(__name__)
 TOTALLED = tuple(field.name for field in TOTALLED_FIELDS)
 STAGE_RANKS = " ".join(f"WHEN '{stage}' THEN {rank}" for rank, stage in enumerate(STAGES, start=1))
 # The sites `s` with their stage dates `d`, which the filter's clause reads.
-SITES_WITH_DATES = "sites s LEFT JOIN site_stage_dates d ON d.site_id = s.id"
 # An event counts by the as_of day when it was reached by then (undated: recorded by then, China Standard Time).
 EVENT_BY_AS_OF = ("(CAST(:as_of AS date) IS NULL OR COALESCE(e.reached_on,"
                   " CAST((e.recorded_at AT TIME ZONE 'Asia/Shanghai') AS date)) <= CAST(:as_of AS date))")
 
 
 def sites_from(selection: Filter) -> str:
-    """Return the FROM item of the selected sites: filter_sql's (the sites as of a day) when it has one."""
-    source = getattr(filter_sql, "site_source", None)  # issue 11's as_of adds it to filter_sql
-    return source(selection) if source else SITES_WITH_DATES
+    """Return the FROM item of the selected sites with their stage dates, as of the filter's day when it has one."""
+    return filter_sql.site_source(selection)
 
 
 def sums_sql() -> str:
@@ -37,7 +35,7 @@ def sums_sql() -> str:
 
 def as_of_of(selection: Filter) -> Any:
     """Return the filter's as_of day (None when it has none: every event counts)."""
-    return getattr(selection, "as_of", None)
+    return selection.as_of
 
 
 def grouped(session: Session, selection: Filter, group: str) -> list[dict[str, Any]]:
