@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 from heshan_map.dates import PartialDate
 from heshan_map.records import SiteRecord
 from heshan_map.storage.site_writes import upsert_sites
-from tests.pagewatch import PageWatch
 from tests.test_browser import open_map
 from tests.test_time_slider import choose_step
 

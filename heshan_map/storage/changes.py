@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from ..filters import Filter
-from .filter_sql import filter_clause
+from .filter_sql import filter_clause, site_source
 
 LOGGER = logging.getLogger(__name__)
 
@@ -26,8 +26,12 @@ CHANGES_FROM = """
      UNION ALL
      SELECT 'edit', 'create', 0, c.id, c.id, c.created_at, c.created_by, NULL, NULL, NULL, c.created_upload_id,
             NULL::jsonb
-     FROM sites c WHERE CAST(:since AS timestamptz) IS NULL OR c.created_at >= :since) ch
-    JOIN sites s ON s.id = ch.site_id"""
+     FROM sites c WHERE CAST(:since AS timestamptz) IS NULL OR c.created_at >= :since) ch"""
+
+
+def changes_from(selection: Filter) -> str:
+    """Return the FROM clause of the changes joined to the selected sites (as of the filter's day, with dates)."""
+    return f"{CHANGES_FROM} JOIN {site_source(selection)} ON s.id = ch.site_id"
 
 
 def select_changes(session: Session, selection: Filter, since: dt.datetime | None,
@@ -38,7 +42,7 @@ def select_changes(session: Session, selection: Filter, since: dt.datetime | Non
         SELECT ch.type, ch.action, ch.entry_id, ch.site_id, ch.at, ch.who, ch.stage, ch.reached_on,
                ch.date_precision, ch.upload_id, ch.changes,
                s.name AS site_name, s.kind AS site_kind, s.town AS site_town
-        FROM {CHANGES_FROM}
+        FROM {changes_from(selection)}
         WHERE {where}
         ORDER BY ch.at DESC, ch.rank DESC, ch.entry_id DESC
         LIMIT :limit OFFSET :offset"""), {**params, "since": since, "limit": limit, "offset": offset}).mappings()
@@ -48,5 +52,5 @@ def select_changes(session: Session, selection: Filter, since: dt.datetime | Non
 def count_changes(session: Session, selection: Filter, since: dt.datetime | None) -> int:
     """Return how many changes of the selected sites were recorded since a moment."""
     where, params = filter_clause(selection)
-    return int(session.execute(text(f"SELECT count(*) FROM {CHANGES_FROM} WHERE {where}"),
+    return int(session.execute(text(f"SELECT count(*) FROM {changes_from(selection)} WHERE {where}"),
                                {**params, "since": since}).scalar_one())
