@@ -124,7 +124,7 @@ def dashboard_stats(session: Session, selection: Filter) -> dict[str, Any]:
     for cell in kind_stage:
         add(total, cell)
     years = year_table(stat_store.reached_by_year(session, selection))
-    as_of = stat_store.as_of_of(selection)
+    as_of = selection.as_of
     return {
         "filter": dict(selection.query_items()),
         "as_of": as_of.isoformat() if as_of else None,

@@ -33,11 +33,6 @@ def sums_sql() -> str:
     return f"count(*)::int AS sites, {sums}"
 
 
-def as_of_of(selection: Filter) -> Any:
-    """Return the filter's as_of day (None when it has none: every event counts)."""
-    return selection.as_of
-
-
 def grouped(session: Session, selection: Filter, group: str) -> list[dict[str, Any]]:
     """Return the site count and totals of the selected sites grouped by columns of sites s."""
     where, params = filter_clause(selection)
@@ -63,7 +58,7 @@ def reached_by_year(session: Session, selection: Filter) -> list[dict[str, Any]]
     The same sites as the filter reached=STAGE:YEAR selects, whatever their stage is now.
     """
     where, params = filter_clause(selection)
-    params["as_of"] = as_of_of(selection)
+    params["as_of"] = selection.as_of
     rows = session.execute(text(f"""
         SELECT y.year, y.stage, s.kind, {sums_sql()}
         FROM {sites_from(selection)}
@@ -77,7 +72,7 @@ def reached_by_year(session: Session, selection: Filter) -> list[dict[str, Any]]
 def funnel(session: Session, selection: Filter) -> list[dict[str, Any]]:
     """Return per stage the selected sites that ever reached it: an event of that stage or a later one."""
     where, params = filter_clause(selection)
-    params["as_of"] = as_of_of(selection)
+    params["as_of"] = selection.as_of
     rows = session.execute(text(f"""
         WITH furthest AS (
             SELECT s.id, max(CASE e.stage {STAGE_RANKS} END) AS rank

@@ -1,7 +1,6 @@
 """The map page, its print layout (/print) and the site page."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 from typing import Any
@@ -11,7 +10,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from shapely.geometry import shape
 
 from .. import mapview, sitefields
-from ..dates import format_local_time
+from ..dates import format_local_time, today_in_heshan
 from ..storage import areas as area_store
 from ..storage import site_reads
 from ..db import get_session
@@ -27,10 +26,7 @@ from .common import request_filter
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("pages", __name__)
 SITE_ZOOM = 15  # the map's zoom when a site page links to its position
-# The filters of issue 11 the API parses (filters.py); the pages keep them in their requests and links.
-PASSED_THROUGH = ("as_of", "alert")
 PAPER_SIZES = ("a4", "a3")
-CHINA_TIME = dt.timezone(dt.timedelta(hours=8))
 
 
 @bp.app_template_filter("local_time")
@@ -44,24 +40,6 @@ def switched_off_layers() -> set[str]:
     return {key for key in request.args.get("off", "").split(",") if key}
 
 
-def today() -> dt.date:
-    """Return today's date in Heshan (UTC+8)."""
-    return dt.datetime.now(CHINA_TIME).date()
-
-
-def parse_as_of(args: Any) -> dt.date | None:
-    """Return the as_of date (YYYY-MM-DD) of the request, or None for today."""
-    raw = str(args.get("as_of") or "").strip()
-    if not raw:
-        return None
-    try:
-        if len(raw) != 10:
-            raise ValueError(raw)
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidParameter("as_of", f"'{raw[:40]}' is not a date YYYY-MM-DD") from None
-
-
 def parse_choice(args: Any, name: str, choices: tuple[str, ...]) -> str:
     """Return a one-value parameter from its choices, the first by default."""
     value = str(args.get(name) or choices[0]).strip().lower()
@@ -70,25 +48,13 @@ def parse_choice(args: Any, name: str, choices: tuple[str, ...]) -> str:
     return value
 
 
-def view_items(selection: Filter) -> list[tuple[str, str]]:
-    """Return the filter's query pairs with the issue-11 filters (as_of, alert) the request passes through."""
-    items = selection.query_items()
-    keys = {key for key, _ in items}
-    parse_as_of(request.args)
-    for name in PASSED_THROUGH:
-        value = str(request.args.get(name) or "").strip()
-        if value and name not in keys:
-            items.append((name, value))
-    return items
-
-
 @bp.get("/")
 def map_page() -> str:
     """Render the layered map for the filter in the URL."""
     selection = request_filter()
     lang = parse_lang(request.args)
     mode = parse_choice(request.args, "mode", mapview.MAP_MODES)
-    items = view_items(selection)
+    items = selection.query_items()
     session = get_session()
     counts = site_reads.count_by_kind_and_stage(session, selection)
     places = mapview.place_names(area_store.select_admin_areas(session, "town"),
@@ -104,7 +70,7 @@ def map_page() -> str:
         "siteUrl": url_for("pages.site_page", site_id=0).replace("/0", "/{id}"),
         "query": urlencode([item for item in items if item[0] != "as_of"] + [("lang", lang)]),
         "asOf": str(request.args.get("as_of") or "").strip() or None,
-        "timeSteps": mapview.month_steps(site_reads.temporal_extent(session, Filter())[0], today()),
+        "timeSteps": mapview.month_steps(site_reads.temporal_extent(session, Filter())[0], today_in_heshan()),
         "mode": mode,
         "alertColours": mapview.ALERT_COLOURS,
         "printUrl": url_for("pages.print_page"),
@@ -147,7 +113,7 @@ def site_page(site_id: int) -> str:
                            rows=sitefields.row_labels(lang, sitefields.SHOWN),
                            only_when_set=sitefields.PAGE_ROWS_ONLY_WHEN_SET, map_link=site_map_link(row, lang),
                            history=history, stage_labels=STAGE_LABELS[lang][row["kind"]],
-                           timeline=stage_timeline(site), days_in_stage=days_in_stage(site),
+                           timeline=stage_timeline(site), days_in_stage=site.get("days_in_stage"),
                            stage_colours=STAGE_COLOURS, alert_colours=mapview.ALERT_COLOURS,
                            site_config={"geometry": json.loads(row["geometry"]) if row["geometry"] else None,
                                         "colour": STAGE_COLOURS.get(row["stage"], "#777"),
@@ -163,19 +129,6 @@ def stage_timeline(site: dict[str, Any]) -> list[dict[str, Any]]:
              "reached": index <= current, "current": index == current} for index, stage in enumerate(STAGES)]
 
 
-def days_in_stage(site: dict[str, Any]) -> int | None:
-    """Return the days the site has been in its stage: the property when the API gives it, else from a full date."""
-    if site.get("days_in_stage") is not None:
-        return int(site["days_in_stage"])
-    reached = site.get(sitefields.STAGE_DATE_FIELD.get(site["stage"], ""))
-    if not isinstance(reached, str) or len(reached) != 10:
-        return None  # no date, or only a year or month
-    try:
-        return (today() - dt.date.fromisoformat(reached)).days
-    except ValueError:
-        return None
-
-
 @bp.get("/print")
 def print_page() -> str:
     """Render the filtered map laid out for an A4 or A3 landscape page, with its legend and table of sites."""
@@ -183,7 +136,7 @@ def print_page() -> str:
     lang = parse_lang(request.args)
     mode = parse_choice(request.args, "mode", mapview.MAP_MODES)
     size = parse_choice(request.args, "size", PAPER_SIZES)
-    items = view_items(selection)
+    items = selection.query_items()
     session = get_session()
     features = [site_feature(row, lang) for row in site_reads.select_sites(session, selection)]
     extent = site_reads.extent_of_sites(session, selection) or HESHAN_BOUNDS
@@ -198,8 +151,8 @@ def print_page() -> str:
               "north": mapview.TEXT[lang]["north"]}
     return render_template(
         "print.html", lang=lang, ui=UI[lang], text=mapview.TEXT[lang], size=size, mode=mode, legend=legend,
-        sites=[feature["properties"] for feature in features], printed_on=today().isoformat(),
-        as_of=parse_as_of(request.args), selection_text=selection_summary(items), print_config=config,
+        sites=[feature["properties"] for feature in features], printed_on=today_in_heshan().isoformat(),
+        as_of=selection.as_of, selection_text=selection_summary(items), print_config=config,
         size_urls={other: "/print?" + urlencode(query + [("size", other)]) for other in PAPER_SIZES},
         back_url="/?" + urlencode(query))
 
