@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..filters import Filter
 from .filter_sql import counted_source, filter_clause, site_source
-from .site_sql import SITE_FROM, SITE_GEOJSON, alert_params, labels_params, site_properties_sql, site_row_sql
+from .site_sql import SITE_GEOJSON, labels_params, site_properties_sql, site_row_sql
 
 LOGGER = logging.getLogger(__name__)
 
@@ -73,10 +73,16 @@ def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, 
     return None if row[0] is None else (row[0], row[1], row[2], row[3])
 
 
-def get_site(session: Session, site_id: int) -> dict[str, Any] | None:
-    """Return one site by id (a row as select_sites returns them), or None."""
-    params = {"id": site_id, **labels_params(), **alert_params(None)}
-    row = session.execute(text(f"SELECT {SITE_ROW} FROM {SITE_FROM} WHERE s.id = :id"), params).mappings().first()
+def get_site(session: Session, site_id: int, as_of: dt.date | None = None) -> dict[str, Any] | None:
+    """Return one site by id (a row as select_sites returns them), as it stood at the end of `as_of`, or None.
+
+    With `as_of`, a site that had reached no stage by that day is None, as it is left out of every list then.
+    """
+    selection = Filter(as_of=as_of)
+    where, params = filter_clause(selection)
+    params.update({"id": site_id, **labels_params()})
+    row = session.execute(text(f"SELECT {SITE_ROW} FROM {site_source(selection)} WHERE {where} AND s.id = :id"),
+                          params).mappings().first()
     return dict(row) if row else None
 
 

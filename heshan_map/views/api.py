@@ -1,6 +1,7 @@
 """The REST API over sites: GeoJSON features, one feature, its history, areas, counts, reported figures."""
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 
@@ -15,7 +16,7 @@ from ..errors import InvalidParameter, NotFound, ServiceError
 from ..features import area_feature, history_entry, site_feature
 from ..filters import parse_lang, parse_paging
 from ..ingest.bounds import input_limits
-from .common import feature_page, geojson_response, json_body, request_filter
+from .common import feature_page, geojson_response, json_body, request_as_of, request_filter
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -29,31 +30,48 @@ def list_features() -> Response:
     return geojson_response(feature_page(selection, lang, limit, offset))
 
 
-def site_etag(row: dict) -> str:
-    """Return the entity tag of a site's current version."""
+def version_tag(row: dict) -> str:
+    """Return the tag of a site's stored version: what If-Match compares, whatever the day or language."""
     return hashlib.sha256(f"{row['id']}:{row['version']}:{row['updated_at'].isoformat()}".encode()).hexdigest()[:32]
 
 
-def load_site(site_id: int) -> dict:
-    """Return a site row or raise NotFound."""
-    row = site_reads.get_site(get_session(), site_id)
+def representation_tag(row: dict, body: bytes) -> str:
+    """Return the entity tag of one representation: the version's tag and a digest of the body.
+
+    The body holds what changes without an edit (alert and days in stage move with the day, the language, as_of),
+    so a cache revalidating tomorrow gets the new days rather than a stale 304.
+    """
+    return f"{version_tag(row)}.{hashlib.sha256(body).hexdigest()[:12]}"
+
+
+def matches_version(row: dict) -> bool:
+    """Return whether the request's If-Match names the site's current version (any representation of it)."""
+    if request.if_match.star_tag:
+        return True
+    return any(tag.split(".", 1)[0] == version_tag(row) for tag in request.if_match.as_set())
+
+
+def load_site(site_id: int, as_of: dt.date | None = None) -> dict:
+    """Return a site row (as it stood at the end of `as_of` when given) or raise NotFound."""
+    row = site_reads.get_site(get_session(), site_id, as_of)
     if row is None:
-        raise NotFound(f"no feature with id {site_id}")
+        detail = f" on {as_of.isoformat()} (it had reached no stage by then)" if as_of else ""
+        raise NotFound(f"no feature with id {site_id}{detail}")
     return row
 
 
-def feature_response(site_id: int, status: int = 200) -> Response:
-    """Return a site as a GeoJSON Feature with its ETag."""
-    row = load_site(site_id)
+def feature_response(site_id: int, status: int = 200, as_of: dt.date | None = None) -> Response:
+    """Return a site as a GeoJSON Feature with the ETag of this representation."""
+    row = load_site(site_id, as_of)
     response = geojson_response(site_feature(row, parse_lang(request.args)), status)
-    response.set_etag(site_etag(row))
+    response.set_etag(representation_tag(row, response.get_data()))
     return response
 
 
 @bp.get("/features/<int:site_id>")
 def get_feature(site_id: int) -> Response:
     """Return one site as a GeoJSON Feature with an ETag."""
-    return feature_response(site_id).make_conditional(request)
+    return feature_response(site_id, as_of=request_as_of()).make_conditional(request)
 
 
 @bp.post("/features")
@@ -75,7 +93,7 @@ def update_feature(site_id: int) -> Response:
     row = load_site(site_id)
     if not request.if_match:
         raise ServiceError("If-Match with the feature's ETag is required", code="precondition_required")
-    if not request.if_match.contains(site_etag(row)):
+    if not matches_version(row):
         raise ServiceError("the feature changed since you read it; GET it again", code="precondition_failed")
     editing.update_feature(get_session(), row, json_body(), auth.current_user()["name"],
                            input_limits(current_app.config))

@@ -1,6 +1,7 @@
 """Request parsing and response building shared by the views."""
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import re
@@ -14,7 +15,7 @@ from ..storage import site_reads
 from ..db import get_session
 from ..errors import ServiceError
 from ..features import site_feature
-from ..filters import Filter, check_parks, parse_filter
+from ..filters import Filter, check_parks, parse_as_of, parse_filter
 
 LOGGER = logging.getLogger(__name__)
 _JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
@@ -67,6 +68,12 @@ def request_filter() -> Filter:
     if selection.parks:
         check_parks(selection, site_reads.park_names(get_session()))
     return selection
+
+
+def request_as_of() -> dt.date | None:
+    """Return the request's as_of day (the end of which a single site is seen at), or None."""
+    raw = str(request.args.get("as_of") or "").strip()
+    return parse_as_of(raw) if raw else None
 
 
 GEOJSON = "application/geo+json"

@@ -13,7 +13,7 @@ from ..errors import InvalidParameter, NotFound
 from ..features import site_feature
 from ..filters import FILTER_PARAMETERS, Filter, parse_lang, parse_paging
 from ..vocabulary import HESHAN_BOUNDS, KIND_LABELS, KINDS
-from .common import GEOJSON, feature_page, geojson_response, request_filter
+from .common import GEOJSON, feature_page, geojson_response, request_as_of, request_filter
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -143,7 +143,7 @@ def item(kind: str, feature_id: str) -> Response:
     check_kind(kind)
     if not (feature_id.isascii() and feature_id.isdigit()) or len(feature_id) > 18:
         raise NotFound(f"no feature '{feature_id}' in {kind}")
-    row = site_reads.get_site(get_session(), int(feature_id))
+    row = site_reads.get_site(get_session(), int(feature_id), request_as_of())
     if row is None or row["kind"] != kind:
         raise NotFound(f"no feature {feature_id} in {kind}")
     feature = site_feature(row, parse_lang(request.args))
