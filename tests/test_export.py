@@ -185,3 +185,21 @@ def test_upload_skips_exactly_the_declared_read_only_export_headers() -> None:
             assert (header.lower() in skipped) != (match_header(header) is not None), header
         if field.editable:
             assert match_header(field.name).field == field.name
+
+
+def test_export_cli_takes_the_time_filters(engine, tmp_path: Path) -> None:
+    from .test_cli import run_cli
+
+    def exported(*options: str) -> list[dict]:
+        target = tmp_path / "time.geojson"
+        result = run_cli("export", "--format", "geojson", "--q", "隆基", *options, "-o", str(target))
+        assert result.returncode == 0, result.stderr
+        return json.loads(target.read_text(encoding="utf-8"))["features"]
+
+    assert [f["properties"]["stage"] for f in exported("--as-of", "2023-06-30")] == ["signed"]
+    assert exported("--as-of", "2021-12-31") == []
+    assert [f["properties"]["stage"] for f in exported("--reached", "signed:2022")] == ["in_production"]
+    assert exported("--reached", "signed:2025") == []
+    assert all(f["properties"]["alert"] == "red" for f in exported("--alert", "red"))
+    bad = run_cli("export", "--format", "geojson", "--as-of", "2023-02-30", "-o", str(tmp_path / "x.geojson"))
+    assert bad.returncode != 0 and "as_of" in bad.stderr and "Traceback" not in bad.stderr
