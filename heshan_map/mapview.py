@@ -328,9 +328,17 @@ def month_end(year: int, month: int) -> dt.date:
     return dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def month_steps(first: dt.date | None, today: dt.date) -> list[dict[str, str]]:
-    """Return the time slider's steps: each month from the first stage event's to today's, with its last day."""
-    start = first if first is not None and first <= today else today
+def month_steps(first: dt.date | None, today: dt.date, as_of: dt.date | None = None) -> list[dict[str, str]]:
+    """Return the time slider's steps, a month each with its last day, up to today's month.
+
+    The first step is the month before the first stage event (the map before anything was reached), or the
+    month of `as_of` when that is earlier, so the slider can always show the day the URL asks for.
+    """
+    start = today
+    if first is not None and first <= today:
+        start = dt.date(first.year - 1, 12, 1) if first.month == 1 else dt.date(first.year, first.month - 1, 1)
+    if as_of is not None and as_of < start:
+        start = as_of
     steps: list[dict[str, str]] = []
     year, month = start.year, start.month
     while (year, month) <= (today.year, today.month):

@@ -42,16 +42,24 @@ def test_the_slider_runs_by_month_from_the_first_stage_event_to_today(client, se
     config = json.loads(html.split('id="map-config"', 1)[1].split(">", 1)[1].split("</script>", 1)[0])
     steps = config["timeSteps"]
     today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    assert steps[0]["label"] == f"{first.year}-{first.month:02d}"
+    before = dt.date(first.year, first.month, 1) - dt.timedelta(days=1)  # the month before anything was reached
+    assert steps[0]["label"] == f"{before.year}-{before.month:02d}"
     assert steps[-1]["label"] == f"{today.year}-{today.month:02d}"
     months = [(int(s["label"][:4]), int(s["label"][5:])) for s in steps]
-    assert len(months) == (today.year - first.year) * 12 + today.month - first.month + 1
+    assert len(months) == (today.year - before.year) * 12 + today.month - before.month + 1
     assert all((b[0] * 12 + b[1]) - (a[0] * 12 + a[1]) == 1 for a, b in zip(months, months[1:]))
     # Each step is the last day of its month.
     for step in steps:
         day = dt.date.fromisoformat(step["asOf"])
         assert (day + dt.timedelta(days=1)).day == 1 and step["asOf"].startswith(step["label"])
     assert f'type="range" id="time-slider" min="0" max="{len(steps) - 1}"' in html
+
+
+def test_the_slider_reaches_back_to_an_earlier_as_of_and_labels_it(client) -> None:
+    html = client.get("/?as_of=2019-03-15").get_data(as_text=True)
+    config = json.loads(html.split('id="map-config"', 1)[1].split(">", 1)[1].split("</script>", 1)[0])
+    assert config["timeSteps"][0] == {"label": "2019-03", "asOf": "2019-03-31"}
+    assert config["asOf"] == "2019-03-15"
 
 
 def test_a_bad_as_of_is_refused(client) -> None:

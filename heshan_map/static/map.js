@@ -262,8 +262,10 @@
   }
 
   // The time slider: one step a month from the first stage event to today; the last step is today (no as_of).
+  // The label says the day shown: the URL's as_of until the slider moves, else the step's last day.
   function stepLabel(index) {
-    return index >= steps.length - 1 ? text.now : steps[index].asOf;
+    if (index >= steps.length - 1) return text.now;
+    return state.asOf && steps[index].label === state.asOf.slice(0, 7) ? state.asOf : steps[index].asOf;
   }
 
   function bindSlider() {
