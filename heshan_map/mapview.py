@@ -263,10 +263,11 @@ def add_area_layers(fmap: folium.Map, lang: str, names: LayerNames) -> None:
 
 
 def add_site_layers(fmap: folium.Map, lang: str, counts: dict[str, dict[str, int]], hidden: set[str],
-                    names: LayerNames) -> None:
+                    names: LayerNames, reached: set[tuple[str, str]]) -> None:
     """Declare a group per kind and a sub-group per stage holding a group for shapes and a cluster for points."""
-    # A stage's sub-group is in the layer control when the filter selects any of its sites; one named in
-    # `hidden` (the off= parameter) starts switched off.
+    # A stage's sub-group is in the layer control when the filter selects any of its sites, or when a selected
+    # site ever reached that stage (`reached`), so the time slider never draws a layer that cannot be switched
+    # off; one named in `hidden` (the off= parameter) starts switched off.
     for kind in KINDS:
         kind_group = folium.FeatureGroup(name=KIND_LABELS[lang][kind], control=False, show=True).add_to(fmap)
         names.kinds[kind] = kind_group.get_name()
@@ -274,7 +275,8 @@ def add_site_layers(fmap: folium.Map, lang: str, counts: dict[str, dict[str, int
             count = counts.get(kind, {}).get(stage, 0)
             key = layer_key(kind, stage)
             sub_group = OfflineSubGroup(kind_group, name=layer_label(lang, kind, stage, count),
-                                        control=count > 0, show=key not in hidden).add_to(fmap)
+                                        control=count > 0 or (kind, stage) in reached,
+                                        show=key not in hidden).add_to(fmap)
             # Shapes first, so that points draw over them.
             shapes = folium.FeatureGroup(control=False).add_to(sub_group)
             icon = CLUSTER_ICON.format(colour=json.dumps(STAGE_COLOURS[stage]))
@@ -286,7 +288,8 @@ def add_site_layers(fmap: folium.Map, lang: str, counts: dict[str, dict[str, int
 
 def build_map(lang: str, config: dict[str, Any], bounds: tuple[float, float, float, float] | None = None,
               counts: dict[str, dict[str, int]] | None = None, hidden: set[str] | None = None,
-              places: list[PlaceName] | None = None, mode: str = "stage") -> tuple[folium.Map, LayerNames]:
+              places: list[PlaceName] | None = None, mode: str = "stage",
+              reached: set[tuple[str, str]] | None = None) -> tuple[folium.Map, LayerNames]:
     """Return the map, fitted to the filter's box or to Heshan, and the names of the layers it declares."""
     fmap = OfflineMap(location=[HESHAN_CENTRE[1], HESHAN_CENTRE[0]], zoom_start=11, tiles=None, control_scale=True,
                       prefer_canvas=True)
@@ -294,7 +297,7 @@ def build_map(lang: str, config: dict[str, Any], bounds: tuple[float, float, flo
     names = LayerNames()
     add_area_layers(fmap, lang, names)
     add_place_names(fmap, lang, places or [])
-    add_site_layers(fmap, lang, counts or {}, hidden or set(), names)
+    add_site_layers(fmap, lang, counts or {}, hidden or set(), names, reached or set())
     folium.LayerControl(collapsed=CONTROL_COLLAPSED).add_to(fmap)
     if bounds:
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])

@@ -141,3 +141,19 @@ def test_the_play_button_steps_month_by_month_and_pauses(browser: Browser, live_
     assert int(page.locator("#time-slider").input_value()) == value  # paused: it moves no more
     assert watch.errors == []
     page.context.close()
+
+
+def test_layers_the_slider_can_bring_back_are_in_the_layer_control(client, session) -> None:
+    from sqlalchemy import text
+
+    from heshan_map.storage import site_reads
+    from heshan_map.filters import Filter
+
+    # A kind × stage no site is at today but some site passed through: its layer must still be switchable.
+    reached = site_reads.stages_ever_reached(session, Filter())
+    now = {(kind, stage) for kind, stage in session.execute(text("SELECT DISTINCT kind, stage FROM sites"))}
+    passed_only = sorted(reached - now)
+    assert passed_only, "the seed has a stage every site has left"
+    html = client.get("/").get_data(as_text=True)
+    for kind, stage in passed_only:  # the layer control's overlay names, as folium writes them (JSON-escaped)
+        assert f'data-layer=\\"{kind}/{stage}\\"' in html, (kind, stage)

@@ -1,6 +1,7 @@
 """Read sites: pages, counts, extents, one site, its history, and features built in PostGIS."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -62,6 +63,15 @@ def count_by_kind_and_stage(session: Session, selection: Filter) -> dict[str, di
     for kind, stage, n in rows:
         counts.setdefault(kind, {})[stage] = n
     return counts
+
+
+def stages_ever_reached(session: Session, selection: Filter) -> set[tuple[str, str]]:
+    """Return the (kind, stage) pairs some selected site has a stage event of, whatever its stage now."""
+    where, params = filter_clause(dataclasses.replace(selection, as_of=None))
+    today = dataclasses.replace(selection, as_of=None)
+    rows = session.execute(text(f"SELECT DISTINCT s.kind, e.stage FROM {counted_source(today)}"
+                                f" JOIN stage_events e ON e.site_id = s.id WHERE {where}"), params)
+    return {(kind, stage) for kind, stage in rows}
 
 
 def extent_of_sites(session: Session, selection: Filter) -> tuple[float, float, float, float] | None:

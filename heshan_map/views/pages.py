@@ -60,7 +60,8 @@ def map_page() -> str:
     places = mapview.place_names(area_store.select_admin_areas(session, "town"),
                                  area_store.select_admin_areas(session, "county"), lang)
     fmap, layer_names = mapview.build_map(lang, current_app.config, selection.bbox, counts=counts,
-                                          hidden=switched_off_layers(), places=places, mode=mode)
+                                          hidden=switched_off_layers(), places=places, mode=mode,
+                                          reached=site_reads.stages_ever_reached(session, selection))
     query = items + ([("lang", lang)] if lang != "zh" else [])
     other_lang = [(k, v) for k, v in query if k != "lang"] + ([] if lang == "en" else [("lang", "en")])
     page_config = {
