@@ -144,7 +144,7 @@ def test_reported_figures_read_beside_the_data(browser: Browser, live_server: st
     page, watch = open_dashboard(browser, live_server, "")
     body = api_stats(live_server, "")
     figure = next(f for f in body["reported"] if f["metric"] == "projects_over_100m_cny" and f["year"] == 2024)
-    metric = page.locator("th", has_text=re.compile("^projects_over_100m_cny$"))
+    metric = page.locator("th", has_text=re.compile("^全年新引进福建友谊等超亿元项目107个$"))
     row = page.locator("#table-reported tbody tr", has=metric).filter(
         has=page.locator("th", has_text=re.compile("^2024$"))).first
     assert f"报告 107 / 已入库 {figure['held']}" in row.inner_text()

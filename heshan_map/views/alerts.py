@@ -15,7 +15,7 @@ from ..sitefields import ALERT_LEVELS
 from ..storage import alerts as alert_store
 from ..storage import site_reads
 from ..vocabulary import KIND_LABELS, KINDS, STAGE_LABELS, STAGES, TOWNS
-from .common import request_filter
+from .common import request_filter, town_names
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("alerts", __name__)
@@ -70,7 +70,7 @@ def alerts_page() -> str:
     other = query + ([] if lang == "en" else [("lang", "en")])
     return render_template(
         "alerts.html", lang=lang, text=TEXT[lang], rows=alert_rows(selection, lang), selection=selection,
-        kinds=KINDS, stages=STAGES, towns=TOWNS, levels=ALERT_LEVELS, parks=site_reads.park_names(get_session()),
+        kinds=KINDS, stages=STAGES, towns=TOWNS, town_names=town_names(lang), levels=ALERT_LEVELS, parks=site_reads.park_names(get_session()),
         kind_labels=KIND_LABELS[lang], stage_labels=STAGE_LABELS[lang]["project"],
         xlsx_query=urlencode(query + ([("lang", lang)] if lang == "en" else [])),
         other_lang_url="/alerts?" + urlencode(other))

@@ -15,7 +15,7 @@ from ..filters import Filter, parse_lang, parse_paging
 from ..i18n import UI
 from ..storage import changes as change_store
 from ..vocabulary import KIND_LABELS, KINDS, TOWNS
-from .common import paging_links, request_filter
+from .common import paging_links, request_filter, town_names
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("changes", __name__)
@@ -111,7 +111,7 @@ def changes_page() -> str:
     other_lang = [(k, v) for k, v in query_without("lang")] + ([] if lang == "en" else [("lang", "en")])
     return render_template(
         "changes.html", lang=lang, ui=UI[lang], text=changes.TEXT[lang], entries=entries, matched=page.matched,
-        towns=TOWNS, kinds=KINDS, kind_labels=KIND_LABELS[lang],
+        towns=TOWNS, town_names=town_names(lang), kinds=KINDS, kind_labels=KIND_LABELS[lang],
         town=request.args.get("town", ""), kind=request.args.get("kind", ""),
         since=request.args.get("since", ""), hidden=query_without(*FORM_KEYS, *PAGING_KEYS),
         newer=newer, older=older, other_lang_url=with_query(request.path, other_lang),

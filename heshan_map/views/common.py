@@ -76,6 +76,16 @@ def request_as_of() -> dt.date | None:
     return parse_as_of(raw) if raw else None
 
 
+def town_names(lang: str) -> dict[str, str]:
+    """Return each town's name in a language (Chinese names map to themselves; English from the town areas)."""
+    from ..storage import areas as area_store
+
+    if lang == "zh":
+        return {}
+    return {row["name"]: row["name_en"] for row in area_store.select_admin_areas(get_session(), "town")
+            if row.get("name_en")}
+
+
 GEOJSON = "application/geo+json"
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import logging
+import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
@@ -58,6 +59,14 @@ def field_label(name: str, lang: str) -> str:
     field = BY_NAME[name]
     return field.label_zh if lang == "zh" else field.label_en
 
+
+
+def metric_label(figure: dict[str, Any], lang: str) -> str:
+    """Return how a reported figure is named: in Chinese the document's own words, in English its metric spelt out."""
+    quote = re.search(r"「(.+?)」", figure.get("source") or "")
+    if lang == "zh" and quote:
+        return quote.group(1)
+    return str(figure["metric"]).replace("_", " ").replace("cny 100m", "100 million CNY")
 
 class TableMaker:
     """Build the dashboard's tables: each cell a value with links to the map and the list of exactly its sites."""
@@ -147,7 +156,7 @@ class TableMaker:
     def reported(self, data: dict[str, Any]) -> dict[str, Any]:
         """Return the reported figures beside what the data holds (报告 107 / 已入库 N)."""
         rows = [{"label": [str(f["year"]), STAGE_LABELS[self.lang][f["kind"]][f["stage"]], self.kinds[f["kind"]],
-                           f["metric"]],
+                           metric_label(f, self.lang)],
                  "cells": [{"value": f["value"]}, {"value": f["unit"]},
                            self.cell(f["held"], reached=f"{f['stage']}:{f['year']}", kind=f["kind"])
                            if f["held"] is not None else {"value": None},

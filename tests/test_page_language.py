@@ -1,0 +1,18 @@
+"""Pages in English say town names and reported figures in English; in Chinese the figures in the documents' words."""
+from __future__ import annotations
+
+
+def test_changes_and_alerts_name_towns_in_english(client) -> None:
+    for url in ("/changes?lang=en", "/alerts?lang=en"):
+        html = client.get(url).get_data(as_text=True)
+        assert "Shaping" in html, url
+        assert ">沙坪街道</option>" not in html, url
+    assert ">沙坪街道</option>" in client.get("/changes").get_data(as_text=True)
+
+
+def test_reported_figures_are_named_in_words_not_keys(client) -> None:
+    zh = client.get("/dashboard").get_data(as_text=True)
+    assert "全年新引进福建友谊等超亿元项目107个" in zh
+    assert "projects_over_100m_cny" not in zh
+    en = client.get("/dashboard?lang=en").get_data(as_text=True)
+    assert "projects over 100m cny" in en and "projects_over_100m_cny" not in en
