@@ -16,7 +16,8 @@ from ..errors import InvalidParameter, NotFound, ServiceError
 from ..features import area_feature, history_entry, site_feature
 from ..filters import parse_lang, parse_paging
 from ..ingest.bounds import input_limits
-from .common import feature_page, geojson_response, json_body, request_as_of, request_filter
+from .common import geojson_response, json_body, request_as_of, request_filter
+from .feature_pages import feature_page_response
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -27,7 +28,7 @@ def list_features() -> Response:
     lang = parse_lang(request.args)
     limit, offset = parse_paging(request.args, current_app.config["API_DEFAULT_LIMIT"],
                                  current_app.config["API_MAX_LIMIT"])
-    return geojson_response(feature_page(selection, lang, limit, offset))
+    return feature_page_response(selection, lang, limit, offset)
 
 
 def version_tag(row: dict) -> str:

@@ -14,7 +14,6 @@ from flask import Response, current_app, jsonify, request
 from ..storage import site_reads
 from ..db import get_session
 from ..errors import ServiceError
-from ..features import site_feature
 from ..filters import Filter, check_parks, parse_as_of, parse_filter
 
 LOGGER = logging.getLogger(__name__)
@@ -97,41 +96,12 @@ def geojson_response(body: dict, status: int = 200) -> Response:
     return response
 
 
-def row_size(row: dict[str, Any]) -> int:
-    """Return roughly how many characters a site row takes in a response (its text and geometry)."""
-    size = sum(len(value) for value in row.values() if isinstance(value, str))
-    return size + (len(str(row["attributes"])) if row.get("attributes") else 0)
+def paging_links(limit: int, offset: int, returned: int, matched: int | None,
+                 more: bool | None = None) -> list[dict[str, str]]:
+    """Return the self, next and prev links of a page of the current query (same parameters, moved window).
 
-
-def within_page_budget(rows: list[dict[str, Any]], budget: int) -> list[dict[str, Any]]:
-    """Return the leading rows whose text fits the page budget (always at least one)."""
-    total = 0
-    for count, row in enumerate(rows):
-        total += row_size(row)
-        if total > budget and count > 0:
-            return rows[:count]
-    return rows
-
-
-def feature_page(selection: Filter, lang: str, limit: int, offset: int) -> dict:
-    """Return one page of the selected sites as a FeatureCollection with counts and paging links."""
-    # A page stops early when its features would pass MAX_PAGE_BYTES; `numberReturned` and the `next` link
-    # say where the following page starts.
-    session = get_session()
-    rows = within_page_budget(site_reads.select_sites(session, selection, limit, offset),
-                              int(current_app.config["MAX_PAGE_BYTES"]))
-    matched = site_reads.count_sites(session, selection)
-    return {
-        "type": "FeatureCollection",
-        "features": [site_feature(row, lang) for row in rows],
-        "numberMatched": matched,
-        "numberReturned": len(rows),
-        "links": paging_links(limit, offset, len(rows), matched),
-    }
-
-
-def paging_links(limit: int, offset: int, returned: int, matched: int) -> list[dict[str, str]]:
-    """Return the self, next and prev links of a page of the current query (same parameters, moved window)."""
+    `more` says whether sites follow the page; without it, they follow while offset + returned < matched.
+    """
     args = [(key, value) for key, value in request.args.items(multi=True) if key not in ("limit", "offset")]
 
     def page(rel: str, page_offset: int) -> dict[str, str]:
@@ -139,7 +109,7 @@ def paging_links(limit: int, offset: int, returned: int, matched: int) -> list[d
         return {"href": f"{request.base_url}?{query}", "rel": rel, "type": GEOJSON}
 
     links = [page("self", offset)]
-    if offset + returned < matched:
+    if (more if more is not None else offset + returned < (matched or 0)):
         links.append(page("next", offset + returned))
     if offset > 0:
         links.append(page("prev", max(0, offset - limit)))

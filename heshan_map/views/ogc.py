@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import logging
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
@@ -13,7 +12,8 @@ from ..errors import InvalidParameter, NotFound
 from ..features import site_feature
 from ..filters import FILTER_PARAMETERS, Filter, parse_lang, parse_paging
 from ..vocabulary import HESHAN_BOUNDS, KIND_LABELS, KINDS
-from .common import GEOJSON, feature_page, geojson_response, request_as_of, request_filter
+from .common import GEOJSON, geojson_response, request_as_of, request_filter
+from .feature_pages import feature_page_response
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -131,10 +131,8 @@ def items(kind: str) -> Response:
     selection = dataclasses.replace(request_filter(), kinds=(kind,))
     lang = parse_lang(request.args)
     limit, offset = parse_paging(request.args, OGC_DEFAULT_LIMIT, current_app.config["API_MAX_LIMIT"])
-    page = feature_page(selection, lang, limit, offset)
-    page["timeStamp"] = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    page["links"].append(link(absolute("ogc.collection", kind=kind), "collection", "application/json"))
-    return geojson_response(page)
+    collection_link = link(absolute("ogc.collection", kind=kind), "collection", "application/json")
+    return feature_page_response(selection, lang, limit, offset, extra_links=(collection_link,), stamp=True)
 
 
 @bp.get("/collections/<kind>/items/<feature_id>")
