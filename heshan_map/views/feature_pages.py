@@ -22,18 +22,18 @@ DEFAULT_COUNT_CAP = 10_000  # numberMatched is given when at most this many site
 
 
 def page_etag() -> str:
-    """Return the weak ETag of the current page request: the data version, the alert rules and the query."""
+    """Return the (weak) ETag value of the current page request: the data version, the alert rules and the query."""
     key = "\n".join([site_pages.data_version(get_session()), active_rules_json(), request.path,
                      request.query_string.decode("latin-1")])
-    return 'W/"' + hashlib.sha1(key.encode("utf-8")).hexdigest()[:20] + '"'
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:20]
 
 
 def not_modified(etag: str) -> Response | None:
     """Return a 304 when the client (or proxy) already holds this version of the page, else None."""
-    if etag not in request.if_none_match:
+    if not request.if_none_match.contains_weak(etag):
         return None
     response = Response(status=304)
-    response.set_etag(etag[3:-1], weak=True)
+    response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = PAGE_CACHE_CONTROL
     return response
 
@@ -66,6 +66,6 @@ def feature_page_response(selection: Filter, lang: str, limit: int, offset: int,
         cap=int(current_app.config.get("FEATURE_COUNT_CAP", DEFAULT_COUNT_CAP)))
     links = paging_links(limit, offset, page.returned, page.matched, more=page.more) + list(extra_links)
     response = Response(page_body(page, links, stamp), mimetype=GEOJSON)
-    response.set_etag(etag[3:-1], weak=True)
+    response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = PAGE_CACHE_CONTROL
     return response
