@@ -133,6 +133,7 @@ def dashboard_stats(session: Session, selection: Filter) -> dict[str, Any]:
         "by_kind_stage": kind_stage,
         "by_town": town_table(stat_store.by_town_and_stage(session, selection)),
         "by_year": years,
+        "undated": stat_store.undated_by_stage(session, selection),
         "funnel": funnel_table(stat_store.funnel(session, selection)),
         "year_over_year": year_over_year(years),
         "reported": reported_beside_held(session, years),

@@ -16,3 +16,17 @@ def test_reported_figures_are_named_in_words_not_keys(client) -> None:
     assert "projects_over_100m_cny" not in zh
     en = client.get("/dashboard?lang=en").get_data(as_text=True)
     assert "projects over 100m cny" in en and "projects_over_100m_cny" not in en
+
+
+def test_the_dashboard_says_how_many_stages_have_no_date(client, session) -> None:
+    from sqlalchemy import text
+
+    undated = dict(session.execute(text(
+        "SELECT e.stage, count(DISTINCT e.site_id) FROM stage_events e WHERE e.reached_on IS NULL AND NOT EXISTS"
+        " (SELECT 1 FROM stage_events x WHERE x.site_id = e.site_id AND x.stage = e.stage"
+        " AND x.reached_on IS NOT NULL) GROUP BY e.stage")).all())
+    assert undated, "the seed has stages the documents give no date for"
+    assert client.get("/api/stats").get_json()["undated"] == undated
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "另有日期不详" in html
+    assert f"已投产 {undated['in_production']}" in html

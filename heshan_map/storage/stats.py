@@ -69,6 +69,19 @@ def reached_by_year(session: Session, selection: Filter) -> list[dict[str, Any]]
     return [dict(row) for row in rows.mappings()]
 
 
+def undated_by_stage(session: Session, selection: Filter) -> dict[str, int]:
+    """Return per stage how many selected sites reached it on a date nobody recorded (counted in no year)."""
+    where, params = filter_clause(selection)
+    params["as_of"] = selection.as_of
+    rows = session.execute(text(f"""
+        SELECT e.stage, count(DISTINCT s.id)::int FROM {sites_from(selection)}
+        JOIN stage_events e ON e.site_id = s.id AND e.reached_on IS NULL AND {EVENT_BY_AS_OF}
+        WHERE {where} AND NOT EXISTS (SELECT 1 FROM stage_events x WHERE x.site_id = s.id AND x.stage = e.stage
+                                      AND x.reached_on IS NOT NULL)
+        GROUP BY e.stage"""), params)
+    return {stage: n for stage, n in rows}
+
+
 def funnel(session: Session, selection: Filter) -> list[dict[str, Any]]:
     """Return per stage the selected sites that ever reached it: an event of that stage or a later one."""
     where, params = filter_clause(selection)

@@ -27,6 +27,7 @@ TEXT: dict[str, dict[str, str]] = {
            "change_pct": "变化率（%）", "metric": "指标", "reported_value": "报告", "held": "已入库",
            "unit": "单位", "compared": "对比", "download": "下载表格（Excel）", "list": "列表", "filter": "当前筛选",
            "no_filter": "全部", "years_note": "按阶段事件的日期统计：某年达到某阶段的项目，无论现在处于什么阶段。",
+           "undated_note": "另有日期不详（资料未写明）的阶段未计入任何年份：{}。",
            "funnel_note": "曾达到该阶段（或其后阶段）的项目数；转化率为占上一阶段的比例。",
            "as_of": "截至", "all_towns": "全部镇街", "apply": "应用", "reset": "重置", "on_map": "在地图上查看",
            "charts_failed": "图表未能加载，下表仍可查看。", "language": "English"},
@@ -37,6 +38,7 @@ TEXT: dict[str, dict[str, str]] = {
            "conversion": "Conversion", "previous": "Year before", "change": "Change", "change_pct": "Change (%)",
            "metric": "Metric", "reported_value": "Reported", "held": "Held", "unit": "Unit", "compared": "Compared",
            "download": "Download the tables (Excel)", "list": "list", "filter": "Filter", "no_filter": "all",
+           "undated_note": " Stages reached on a date the documents do not give are in no year: {}.",
            "years_note": "Counted from stage events: the sites that reached a stage in a year, whatever their "
                          "stage is now.",
            "funnel_note": "Sites that ever reached the stage (or a later one); conversion is the share of the "
@@ -127,7 +129,9 @@ class TableMaker:
         chart = {"type": "line", "categories": [str(e["year"]) for e in data["by_year"]],
                  "series": [{"name": self.stages[s], "stage": s, "data": [e["stages"][s]["sites"]
                                                                            for e in data["by_year"]]} for s in STAGES]}
-        return {"id": "years", "title": self.text["years"], "note": self.text["years_note"], "chart": chart,
+        undated = ("、" if self.lang == "zh" else ", ").join(f"{self.stages[s]} {data['undated'][s]}" for s in STAGES if data["undated"].get(s))
+        note = self.text["years_note"] + (self.text["undated_note"].format(undated) if undated else "")
+        return {"id": "years", "title": self.text["years"], "note": note, "chart": chart,
                 "rows": rows, "columns": [self.text["year"]] + [self.stages[s] for s in STAGES]
                 + [f"{self.stages[s]} · {field_label(invest, self.lang)}" for s in STAGES]}
 
