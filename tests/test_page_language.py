@@ -30,3 +30,13 @@ def test_the_dashboard_says_how_many_stages_have_no_date(client, session) -> Non
     html = client.get("/dashboard").get_data(as_text=True)
     assert "另有日期不详" in html
     assert f"已投产 {undated['in_production']}" in html
+
+
+def test_error_pages_speak_the_page_language(client) -> None:
+    zh = client.get("/dashboard?as_of=2099-01-01", headers={"Accept": "text/html"})
+    assert zh.status_code == 400
+    html = zh.get_data(as_text=True)
+    assert "请求参数有误" in html and "返回地图" in html and "as_of" in html and "Back to the map" not in html
+    en = client.get("/alerts?as_of=2023-13-45&lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "The request has a bad parameter" in en and "Back to the map" in en and "返回地图" not in en
+    assert client.get("/sites/999999999", headers={"Accept": "text/html"}).status_code == 404

@@ -44,6 +44,20 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
+# The one sentence over an error page, in the page's language; the message below it names what was wrong.
+ERROR_HEADINGS = {
+    "zh": {400: "请求参数有误", 401: "需要登录", 403: "没有权限", 404: "没有找到", 409: "与现有数据冲突",
+           412: "数据已被他人修改，请刷新后再试", 413: "文件太大", 415: "不支持的文件类型", 422: "数据无法接受",
+           428: "缺少版本标记（If-Match）", 429: "请求过多，请稍后再试", 500: "服务出错了", 503: "服务暂时不可用，请稍后再试",
+           504: "查询超时"},
+    "en": {400: "The request has a bad parameter", 401: "Please log in", 403: "Not allowed", 404: "Not found",
+           409: "Conflicts with data already held", 412: "Changed by someone else; reload and try again",
+           413: "File too large", 415: "File type not supported", 422: "The data cannot be accepted",
+           428: "If-Match required", 429: "Too many requests; try again shortly", 500: "Something went wrong",
+           503: "Service unavailable for a moment; try again shortly", 504: "The query took too long"},
+}
+
+
 def error_response(status: int, code: str, message: str, details: object = None) -> Response:
     """Render an error as JSON or HTML, whichever the client wants."""
     if wants_json():
@@ -52,7 +66,10 @@ def error_response(status: int, code: str, message: str, details: object = None)
             body["details"] = details
         response = jsonify({"error": body})
     else:
-        response = Response(render_template("error.html", status=status, message=message), mimetype="text/html")
+        lang = "en" if request.args.get("lang") == "en" else "zh"
+        heading = ERROR_HEADINGS[lang].get(status, ERROR_HEADINGS[lang][500])
+        response = Response(render_template("error.html", status=status, message=message, lang=lang,
+                                            heading=heading), mimetype="text/html")
     response.status_code = status
     return response
 
