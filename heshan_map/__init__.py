@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import cli, db, logsafe, security
     from .views import errors as web_errors
     from .config import load_config
-    from .views import alerts, api, changes, dashboard, export, health, login, ogc, openapi, pages, uploads
+    from .views import alerts, api, changes, dashboard, export, health, login, ogc, openapi, pages, tiles, uploads
 
     app = Flask(__name__, template_folder=str(template_folder()))
     app.config.update(load_config())
@@ -34,7 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     web_errors.init_app(app)
     for blueprint in (health.bp, api.bp, export.bp, ogc.bp, openapi.bp, pages.bp, uploads.bp, login.bp, alerts.bp,
-                      changes.bp, dashboard.bp):
+                      changes.bp, dashboard.bp, tiles.bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     security.init_app(app)

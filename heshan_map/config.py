@@ -57,6 +57,9 @@ LIMIT_DEFAULTS: dict[str, int] = {
     "MAX_PAGE_BYTES": 20_000_000,        # text in one page of features; a page stops early past it
     "WRITE_LOCK_TIMEOUT_MS": 30_000,     # wait for another upload or edit to finish writing; then 503
     "IDLE_IN_TRANSACTION_TIMEOUT_MS": 120_000,  # a stream whose client stops reading lets its connection go
+    "FEATURE_COUNT_CAP": 10_000,         # numberMatched is counted up to this many sites (else left out)
+    "TILE_TIMEOUT_MS": 5_000,            # one vector tile's statement; then 503 tile_timeout
+    "TILE_MAX_AGE_S": 60,                # Cache-Control max-age of a vector tile (a proxy may keep it that long)
 }
 
 

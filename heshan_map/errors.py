@@ -55,3 +55,9 @@ class ExportTooLong(ServiceError):
     """An export that ran past its wall-clock budget (EXPORT_BUDGET_S)."""
 
     code = "export_too_long"
+
+
+class TileTimeout(ServiceError):
+    """A vector tile took longer than its statement timeout (too many sites for the filter at this zoom)."""
+
+    code = "tile_timeout"

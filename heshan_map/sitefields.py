@@ -208,6 +208,9 @@ READ_ONLY = names(tuple(field for field in FIELDS if not field.editable))  # sen
 EXPORTED = tuple(field for field in FIELDS if field.exported)  # export columns, in order
 SHOWN = tuple(field for field in FIELDS if field.shown)  # site-page rows
 POPUP = tuple(field for field in FIELDS if field.shown == "both")  # popup rows
+# What a vector tile carries of each site: what drawing, styling by stage or alert and a hover label need; the
+# popup reads the whole feature from /api/features/<id> (the tile's feature id).
+TILED = tuple(BY_NAME[name] for name in ("kind", "name", "stage", "precision", "town", "alert"))
 STAGE_DATE_FIELD = {field.stage: field.name for field in STAGE_FIELDS}  # stage -> its date field
 COMPUTED_FIELDS = fields_where(computed=True)  # alert, days_in_stage: read-only, from stage dates and alert rules
 NUMBER_FIELDS = names(tuple(field for field in FIELDS + INPUT_FIELDS if field.type == "number"))

@@ -21,7 +21,7 @@ STATUS_BY_CODE: dict[str, int] = {
     "unauthorized": 401, "forbidden": 403, "csrf_failed": 403, "not_found": 404, "conflict": 409,
     "precondition_failed": 412, "json_too_deep": 413, "upload_budget_exceeded": 413,
     "invalid_feature": 422, "invalid_file": 422, "invalid_crs": 422, "precondition_required": 428,
-    "too_many_exports": 429, "busy": 503, "database_unavailable": 503, "export_too_long": 504,
+    "too_many_exports": 429, "busy": 503, "tile_timeout": 503, "database_unavailable": 503, "export_too_long": 504,
     "seed_invalid": 400, "unsafe_file": 400,  # an unsafe file's status is its reason's, below
 }
 # An unsafe upload's status by its reason (ingest.safety.UnsafeFile.reason).
@@ -38,7 +38,7 @@ def status_of(error: ServiceError) -> int:
 def wants_json() -> bool:
     """Tell whether the current request should be answered in JSON."""
     path = request.path
-    if path.startswith(("/api", "/ogc", "/healthz", "/readyz")):
+    if path.startswith(("/api", "/ogc", "/tiles", "/healthz", "/readyz")):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json"

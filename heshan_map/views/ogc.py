@@ -12,6 +12,7 @@ from ..errors import InvalidParameter, NotFound
 from ..features import site_feature
 from ..filters import FILTER_PARAMETERS, Filter, parse_lang, parse_paging
 from ..vocabulary import HESHAN_BOUNDS, KIND_LABELS, KINDS
+from .tilematrix import TILES_CONFORMANCE
 from .common import GEOJSON, geojson_response, request_as_of, request_filter
 from .feature_pages import feature_page_response
 
@@ -77,8 +78,8 @@ def landing() -> Response:
 
 @bp.get("/conformance")
 def conformance() -> Response:
-    """Return the conformance classes implemented."""
-    return jsonify({"conformsTo": CONFORMANCE})
+    """Return the conformance classes implemented (Features and Tiles)."""
+    return jsonify({"conformsTo": CONFORMANCE + TILES_CONFORMANCE})
 
 
 def collection_document(kind: str, lang: str) -> dict:
@@ -102,6 +103,8 @@ def collection_document(kind: str, lang: str) -> dict:
         "links": [
             link(absolute("ogc.collection", kind=kind), "self", "application/json"),
             link(absolute("ogc.items", kind=kind), "items", GEOJSON, "the features"),
+            link(absolute("tiles.collection_tilesets", kind=kind), "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                 "application/json", "vector tiles"),
         ],
     }
 
