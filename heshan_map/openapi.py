@@ -248,6 +248,41 @@ def ogc_paths() -> dict[str, Any]:
     }
 
 
+def tile_paths() -> dict[str, Any]:
+    """Return the path items of the vector tiles (OGC API – Tiles and the all-kinds endpoint)."""
+    def index(name: str) -> dict[str, Any]:
+        return {"name": name, "in": "path", "required": True, "schema": {"type": "string", "pattern": "^[0-9]{1,9}$"}}
+
+    tile = {"200": {"description": "a Mapbox Vector Tile (empty body: no site in it); ETag, Cache-Control",
+                    "content": {"application/vnd.mapbox-vector-tile": {"schema": {"type": "string",
+                                                                                    "format": "binary"}}}},
+            "304": {"description": "not modified"}, **errors(400, 404, 503)}
+    filters = [p for p in FILTERS if p["name"] != "kind"]
+    return {
+        "/tiles/{z}/{x}/{y}.mvt": {"get": operation(
+            "allKindsTile", "A vector tile of every kind (a layer per kind), the shared filters applied", tile,
+            parameters=[index("z"), index("x"), index("y")] + FILTERS)},
+        "/tiles/tilejson.json": {"get": operation("allKindsTileJSON", "TileJSON 3.0.0 of the all-kinds tiles",
+                                                  {"200": json_response("TileJSON")}, parameters=FILTERS)},
+        "/ogc/collections/{kind}/tiles": {"get": operation(
+            "ogcTilesets", "The tile sets of a collection", {"200": json_response("tile sets"), **errors(404)},
+            parameters=[KIND])},
+        "/ogc/collections/{kind}/tiles/WebMercatorQuad": {"get": operation(
+            "ogcTileset", "A collection's vector tile set", {"200": json_response("tile set"), **errors(404)},
+            parameters=[KIND])},
+        "/ogc/collections/{kind}/tiles/WebMercatorQuad/tilejson.json": {"get": operation(
+            "ogcTileJSON", "TileJSON of a collection's tiles", {"200": json_response("TileJSON"), **errors(404)},
+            parameters=[KIND] + filters)},
+        "/ogc/collections/{kind}/tiles/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}": {"get": operation(
+            "ogcTile", "A vector tile of a collection", tile,
+            parameters=[KIND, index("tileMatrix"), index("tileRow"), index("tileCol")] + filters)},
+        "/ogc/tileMatrixSets": {"get": operation("ogcTileMatrixSets", "The tile matrix sets",
+                                                 {"200": json_response("tile matrix sets")})},
+        "/ogc/tileMatrixSets/WebMercatorQuad": {"get": operation(
+            "ogcWebMercatorQuad", "WebMercatorQuad", {"200": json_response("tile matrix set")})},
+    }
+
+
 def site_properties_schema() -> dict[str, Any]:
     """Return the schema of a site Feature's properties: every declared field with its type."""
     return {"type": "object", "required": list(sitefields.REQUIRED),
@@ -333,6 +368,6 @@ def build_openapi(server_url: str) -> dict[str, Any]:
                                 "uploads, exports and OGC API – Features."},
         "servers": [{"url": server_url}],
         "paths": {**feature_paths(), **data_paths(), **service_paths(), **page_paths(), **ogc_paths(),
-                  **change_paths()},
+                  **change_paths(), **tile_paths()},
         "components": components(),
     }
