@@ -58,3 +58,19 @@ def served_app(url: str = BENCH_URL) -> Iterator[str]:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+def insert_parcels(engine: Engine, parcels: int) -> None:
+    """Insert land parcels of 13 vertices (a buffered point, 3 segments a quarter) over Heshan, with stage events."""
+    with engine.begin() as connection:
+        connection.execute(text("""
+            INSERT INTO sites (code, kind, name, stage, precision, town, area_ha, geom)
+            SELECT 'L' || i, 'land_plot', '测试地块 ' || i,
+                   (ARRAY['signed','started','in_production'])[1 + i % 3], 'surveyed', '共和镇', 1.2,
+                   ST_Buffer(ST_SetSRID(ST_MakePoint(112.5 + random() * 0.5, 22.5 + random() * 0.33), 4326),
+                             0.0005, 'quad_segs=3')
+            FROM generate_series(1, :n) AS i"""), {"n": parcels})
+        connection.execute(text("""
+            INSERT INTO stage_events (site_id, stage, reached_on, date_precision, recorded_by)
+            SELECT id, stage, DATE '2024-01-01' + CAST(id % 300 AS integer), 'day', 'bench' FROM sites"""))
+        connection.execute(text("ANALYZE"))

@@ -25,15 +25,18 @@ SITES_AS_OF = (
     f" AND {EVENT_DAY.format('e')} <= :f_as_of"
     f" ORDER BY {EVENT_DAY.format('e')} DESC, {STAGE_ORDER.format('e')} DESC, e.recorded_at DESC, e.id DESC"
     " LIMIT 1) a ON TRUE) s")
-# Each site's stage dates as of that day: per stage, its newest recorded event reached by then.
-DATES_AS_OF = (
-    "(SELECT site_id, " + ", ".join(
-        f"max(reached_on) FILTER (WHERE stage = '{stage}' AND rn = 1) AS {stage}_on,"
-        f" max(date_precision) FILTER (WHERE stage = '{stage}' AND rn = 1) AS {stage}_precision"
+# Each site's stage dates (as of a day: {0} holds the condition on its events): per stage, its newest recorded
+# event. A LATERAL subquery per site, so a page, a tile or a bbox reads the events of its own sites by the
+# (site_id, stage, recorded_at) index instead of ranking every event of the county, as the view would.
+DATES_OF_SITE = (
+    "LATERAL (SELECT " + ", ".join(
+        f"max(r.reached_on) FILTER (WHERE r.stage = '{stage}' AND r.rn = 1) AS {stage}_on,"
+        f" max(r.date_precision) FILTER (WHERE r.stage = '{stage}' AND r.rn = 1) AS {stage}_precision"
         for stage in STAGES) +
-    " FROM (SELECT e.site_id, e.stage, e.reached_on, e.date_precision, row_number() OVER"
-    " (PARTITION BY e.site_id, e.stage ORDER BY e.recorded_at DESC, e.id DESC) AS rn"
-    f" FROM stage_events e WHERE {EVENT_DAY.format('e')} <= :f_as_of) ranked GROUP BY site_id) d")
+    " FROM (SELECT e.stage, e.reached_on, e.date_precision, row_number() OVER"
+    " (PARTITION BY e.stage ORDER BY e.recorded_at DESC, e.id DESC) AS rn"
+    " FROM stage_events e WHERE e.site_id = s.id{0}) r) d")
+DATES_AS_OF = DATES_OF_SITE.format(f" AND {EVENT_DAY.format('e')} <= :f_as_of")
 
 
 def sites_source(selection: Filter) -> str:
@@ -42,13 +45,13 @@ def sites_source(selection: Filter) -> str:
 
 
 def dates_source(selection: Filter) -> str:
-    """Return the FROM item `d` of the stage dates: the view, or the dates as they stood at the as_of day."""
-    return DATES_AS_OF if selection.as_of else "site_stage_dates d"
+    """Return the FROM item `d` of a site's stage dates (LATERAL over its events), as of the filter's day when it has one."""
+    return DATES_AS_OF if selection.as_of else DATES_OF_SITE.format("")
 
 
 def site_source(selection: Filter) -> str:
     """Return the FROM clause of sites `s` with their stage dates `d` (as of the filter's day when it has one)."""
-    return f"{sites_source(selection)} LEFT JOIN {dates_source(selection)} ON d.site_id = s.id"
+    return f"{sites_source(selection)} LEFT JOIN {dates_source(selection)} ON TRUE"
 
 
 def counted_source(selection: Filter) -> str:
