@@ -102,9 +102,9 @@ def main() -> None:
     def direct(tile: tuple[int, int, int]) -> None:
         if not hasattr(local, "connection"):
             local.connection = psycopg.connect(url)
-        from heshan_map.storage.tiles import tolerance_m
+        from heshan_map.storage.tiles import pixel_m, tolerance_m
         local.connection.execute(sql, {**params, "z": tile[0], "x": tile[1], "y": tile[2],
-                                       "tolerance": tolerance_m(tile[0])}).fetchone()
+                                       "tolerance": tolerance_m(tile[0]), "pixel": pixel_m(tile[0])}).fetchone()
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

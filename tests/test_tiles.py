@@ -134,3 +134,17 @@ def test_alert_filter_and_property_in_tiles(client, tmp_path) -> None:
     listed = "".join(layer["text"] for layer in layers.values())
     assert "alert (String) = red" in listed and "alert (String) = yellow" not in listed
     assert late[0]["properties"]["name"] in listed
+
+
+def test_a_parcel_smaller_than_a_pixel_is_a_point_when_zoomed_out_and_its_shape_when_zoomed_in(client, session,
+                                                                                                 tmp_path) -> None:
+    session.execute(text(
+        "INSERT INTO sites (code, kind, name, stage, precision, geom) VALUES ('PIX-1', 'land_plot', '像素地块',"
+        " 'signed', 'surveyed', ST_Buffer(ST_SetSRID(ST_MakePoint(112.9012, 22.7034), 4326), 0.0003, 'quad_segs=3'))"))
+    session.execute(text("INSERT INTO stage_events (site_id, stage, reached_on, date_precision, recorded_by)"
+                         " SELECT id, 'signed', DATE '2025-01-01', 'day', 'test' FROM sites WHERE code = 'PIX-1'"))
+    for zoom, shape in ((10, "POINT"), (17, "POLYGON")):
+        x, y = tile_of(112.9012, 22.7034, zoom)
+        body = client.get(f"/tiles/{zoom}/{x}/{y}.mvt?kind=land_plot&q=像素地块").data
+        listed = gdal_layers(body, zoom, x, y, tmp_path / str(zoom))["land_plot"]["text"]
+        assert f"\n  {shape} (" in listed, (zoom, listed[-300:])

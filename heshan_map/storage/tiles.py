@@ -24,25 +24,35 @@ def tolerance_m(zoom: int) -> float:
     return WORLD_M / (2 ** zoom) / EXTENT / 2
 
 
+def pixel_m(zoom: int) -> float:
+    """Return one screen pixel of a 256-pixel tile at a zoom, in metres."""
+    return WORLD_M / (2 ** zoom) / 256
+
+
 def tile_sql(selection: Filter, where: str, kinds: tuple[str, ...]) -> str:
     """Return the statement building one tile: a layer per kind, feature id = site id, the TILED properties."""
     properties = ", ".join(f"{property_sql(field, 'labels')} AS {field.name}" for field in TILED)
-    # Polygons and lines are simplified to half a tile coordinate before ST_AsMVTGeom snaps them to the grid,
-    # so a county-wide tile of many parcels stays small; points are kept as they are.
+    # Lines and polygons are simplified to half a tile unit before ST_AsMVTGeom snaps them to the grid; one
+    # smaller than a screen pixel (:pixel metres) each way is drawn as its centroid, so a county-wide tile of
+    # many parcels stays small and still shows where they are. Points are kept as they are.
     layers = " || ".join(
         f"COALESCE((SELECT ST_AsMVT(t, '{kind}', {EXTENT}, 'geom', 'id') FROM features t WHERE t.kind = '{kind}'),"
         " ''::bytea)" for kind in kinds)
     return f"""
         WITH box AS (SELECT ST_TileEnvelope(:z, :x, :y) AS tile,
                             ST_Transform(ST_TileEnvelope(:z, :x, :y, margin => {BUFFER / EXTENT}), 4326) AS wgs84),
-        features AS (
-            SELECT s.id, {properties},
-                   ST_AsMVTGeom(CASE WHEN ST_Dimension(s.geom) > 0
-                                     THEN ST_Simplify(ST_Transform(s.geom, 3857), :tolerance, true)
-                                     ELSE ST_Transform(s.geom, 3857) END,
-                                box.tile, {EXTENT}, {BUFFER}, true) AS geom
+        projected AS (
+            SELECT s.id, {properties}, ST_Transform(s.geom, 3857) AS g
             FROM {site_source(selection)}, box
-            WHERE {where} AND s.geom && box.wgs84 AND ST_Intersects(s.geom, box.wgs84))
+            WHERE {where} AND s.geom && box.wgs84 AND ST_Intersects(s.geom, box.wgs84)),
+        features AS (
+            SELECT p.id, {", ".join(f"p.{field.name}" for field in TILED)},
+                   ST_AsMVTGeom(CASE WHEN ST_Dimension(p.g) = 0 THEN p.g
+                                     WHEN ST_XMax(p.g) - ST_XMin(p.g) < :pixel
+                                          AND ST_YMax(p.g) - ST_YMin(p.g) < :pixel THEN ST_Centroid(p.g)
+                                     ELSE ST_Simplify(p.g, :tolerance, true) END,
+                                box.tile, {EXTENT}, {BUFFER}, true) AS geom
+            FROM projected p, box)
         SELECT {layers}"""
 
 
@@ -50,7 +60,8 @@ def select_tile(session: Session, selection: Filter, zoom: int, x: int, y: int, 
                 labels: str, timeout_ms: int) -> bytes:
     """Return the MVT bytes of one tile (empty when no selected site is in it) within a statement timeout."""
     where, params = filter_clause(selection)
-    params.update({"z": zoom, "x": x, "y": y, "tolerance": tolerance_m(zoom), "labels": labels})
+    params.update({"z": zoom, "x": x, "y": y, "tolerance": tolerance_m(zoom), "pixel": pixel_m(zoom),
+                   "labels": labels})
     try:
         with session.begin_nested():
             session.execute(text("SELECT set_config('statement_timeout', :ms, true)"), {"ms": str(int(timeout_ms))})
