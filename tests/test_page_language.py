@@ -40,3 +40,12 @@ def test_error_pages_speak_the_page_language(client) -> None:
     en = client.get("/alerts?as_of=2023-13-45&lang=en", headers={"Accept": "text/html"}).get_data(as_text=True)
     assert "The request has a bad parameter" in en and "Back to the map" in en and "返回地图" not in en
     assert client.get("/sites/999999999", headers={"Accept": "text/html"}).status_code == 404
+
+
+def test_the_filter_is_said_in_words_on_the_dashboard_and_the_printed_map(client) -> None:
+    zh = client.get("/dashboard?reached=signed:2019&kind=project").get_data(as_text=True)
+    assert "达到阶段：已签约 2019" in zh and "类型：重点项目" in zh and "reached=signed:2019" not in zh
+    en = client.get("/dashboard?reached=signed:2019&lang=en").get_data(as_text=True)
+    assert "reached: Signed 2019" in en
+    printed = client.get("/print?stage=started&alert=red").get_data(as_text=True)
+    assert "阶段：已动工" in printed and "预警：红色" in printed

@@ -11,6 +11,7 @@ from openpyxl import Workbook
 
 from .. import stats
 from ..db import get_session
+from ..filter_text import filter_text
 from ..filters import Filter, parse_lang
 from ..sitefields import BY_NAME
 from ..vocabulary import KIND_LABELS, STAGE_COLOURS, STAGE_LABELS, STAGES, TOWNS
@@ -200,6 +201,7 @@ def dashboard_page() -> str:
     query = stats.drill_query(selection, lang)
     other = stats.drill_query(selection, "zh" if lang == "en" else "en")
     return render_template("dashboard.html", lang=lang, text=TEXT[lang], tables=tables, data=data,
+                           filter_words=filter_text(list(data["filter"].items()), lang),
                            selection=selection, kind_labels=KIND_LABELS[lang], towns=TOWNS,
                            query=query, other_lang_url=f"/dashboard?{other}",
                            page_config={"charts": charts, "colours": STAGE_COLOURS, "lang": lang})

@@ -16,6 +16,7 @@ from ..storage import site_reads
 from ..db import get_session
 from ..errors import InvalidParameter, NotFound
 from ..features import history_entry, site_feature, site_properties
+from ..filter_text import filter_text
 from ..filters import Filter
 from ..filters import parse_lang
 from ..i18n import UI
@@ -154,14 +155,9 @@ def print_page() -> str:
     return render_template(
         "print.html", lang=lang, ui=UI[lang], text=mapview.TEXT[lang], size=size, mode=mode, legend=legend,
         sites=[feature["properties"] for feature in features], printed_on=today_in_heshan().isoformat(),
-        as_of=selection.as_of, selection_text=selection_summary(items), print_config=config,
+        as_of=selection.as_of, selection_text=filter_text(items, lang, skip=("as_of",)), print_config=config,
         size_urls={other: "/print?" + urlencode(query + [("size", other)]) for other in PAPER_SIZES},
         back_url="/?" + urlencode(query))
-
-
-def selection_summary(items: list[tuple[str, str]]) -> str:
-    """Return the filter as one line of text for the printed page (key=value pairs)."""
-    return " · ".join(f"{key}={value}" for key, value in items if key != "as_of")
 
 
 def site_map_link(row: dict[str, Any], lang: str) -> dict[str, Any] | None:
