@@ -63,6 +63,23 @@ LIMIT_DEFAULTS: dict[str, int] = {
 }
 
 
+# Reads from a streaming replica (issue 12): the README's "Scaling out" section explains them.
+REPLICA_DEFAULTS: dict[str, float] = {
+    "READ_AFTER_WRITE_S": 10,            # after a client writes, its reads go to the primary this long
+    "REPLICA_MAX_LAG_S": 5,              # a replica further behind than this serves no reads
+    "REPLICA_CHECK_S": 1,                # how long one check of the replica's lag is trusted
+    "REPLICA_LOG_INTERVAL_S": 60,        # at most one warning this often while reads fall back to the primary
+    "REPLICA_CONNECT_TIMEOUT_S": 2,      # wait for a connection to the replica before falling back
+}
+
+
+def replica_settings() -> dict[str, object]:
+    """Return DATABASE_READ_URL (empty: no replica) and the replica bounds, each overridable by the environment."""
+    url = os.environ.get("DATABASE_READ_URL", "")
+    return {"DATABASE_READ_URL": normalise_database_url(url) if url else "",
+            **{name: float(os.environ.get(name, str(default))) for name, default in REPLICA_DEFAULTS.items()}}
+
+
 def limit_settings() -> dict[str, int]:
     """Return the request limits, each overridable by the environment variable of its name."""
     return {name: int(os.environ.get(name, str(default))) for name, default in LIMIT_DEFAULTS.items()}
@@ -81,6 +98,7 @@ def load_config() -> dict[str, object]:
     return {
         "ALERT_RULES": alert_rules(),
         **limit_settings(),
+        **replica_settings(),
         # Behind HTTPS the session cookie is sent only over HTTPS.
         "SESSION_COOKIE_SECURE": os.environ.get("BEHIND_HTTPS", "").lower() in ("1", "true", "yes"),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -1,19 +1,23 @@
-"""Database engine and per-request session, migrations; checks that PostGIS is reachable and ready."""
+"""Database engines (the primary, and a replica for reads), the per-request session, migrations, PostGIS checks."""
 from __future__ import annotations
 
 import logging
+import math
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine
+from flask import Flask, Response, current_app, g, has_request_context, request
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from .errors import DatabaseUnavailable
+from .replica import READ_METHODS, WROTE_COOKIE, ReplicaRouter, wrote_recently
 from .storage import database
 
 LOGGER = logging.getLogger(__name__)
@@ -23,7 +27,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 def make_engine(url: str, limits: Mapping[str, Any] | None = None) -> Engine:
     """Create the engine for a PostgreSQL URL: a bounded wait for a connection, a timeout on every statement."""
     limits = limits or {}
-    connect_args: dict[str, Any] = {"connect_timeout": 5}
+    connect_args: dict[str, Any] = {"connect_timeout": max(1, int(limits.get("CONNECT_TIMEOUT_S", 5)))}
     settings = {"statement_timeout": limits.get("STATEMENT_TIMEOUT_MS"),
                 "lock_timeout": limits.get("WRITE_LOCK_TIMEOUT_MS"),
                 "idle_in_transaction_session_timeout": limits.get("IDLE_IN_TRANSACTION_TIMEOUT_MS")}
@@ -85,15 +89,57 @@ def get_engine() -> Engine:
 
 
 def get_session() -> Session:
-    """Return the session of the current request, opening it on first use."""
+    """Return the session of the current request, opening it on first use (on the replica when it may read it)."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["heshan_sessionmaker"]()
+        g.db_session = new_session()
     return g.db_session
 
 
 def new_session() -> Session:
-    """Return a session of its own (a streamed response's), which the caller must close."""
+    """Return a session of its own (a streamed response's), which the caller must close; routed as get_session."""
+    replica: ReplicaRouter | None = current_app.extensions.get("heshan_replica")
+    if replica is not None and may_read_replica() and replica.usable():
+        session = current_app.extensions["heshan_read_sessionmaker"]()
+        try:
+            session.connection()
+            return session
+        except (OperationalError, PoolTimeout) as error:
+            session.close()
+            replica.mark_down(error)
     return current_app.extensions["heshan_sessionmaker"]()
+
+
+def may_read_replica() -> bool:
+    """Tell whether this request only reads and its client wrote nothing lately, so a replica may answer it."""
+    if not has_request_context() or request.method not in READ_METHODS or g.get("db_read_primary"):
+        return False
+    return not wrote_recently(request.cookies.get(WROTE_COOKIE), float(current_app.config["READ_AFTER_WRITE_S"]))
+
+
+def read_primary() -> None:
+    """Send the rest of this request's reads to the primary (call before the first get_session)."""
+    g.db_read_primary = True
+
+
+def replica_state() -> dict[str, object] | None:
+    """Return whether reads go to the replica and why not, or None when no replica is configured."""
+    replica: ReplicaRouter | None = current_app.extensions.get("heshan_replica")
+    return None if replica is None else replica.state()
+
+
+def remember_write(_session: Session) -> None:
+    """Note that the current request committed on the primary (a session's after_commit hook)."""
+    if has_request_context():
+        g.db_wrote = True
+
+
+def mark_client_as_writer(response: Response) -> Response:
+    """After a request that committed, set the cookie that keeps its client's reads on the primary for a while."""
+    if g.get("db_wrote"):
+        window = float(current_app.config["READ_AFTER_WRITE_S"])
+        response.set_cookie(WROTE_COOKIE, f"{time.time():.3f}", max_age=max(1, math.ceil(window)), httponly=True,
+                            samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
+    return response
 
 
 def take_session() -> Session:
@@ -129,6 +175,21 @@ def init_app(app: Flask) -> None:
     else:
         engine = make_engine(app.config["DATABASE_URL"], app.config)
         factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "after_commit", remember_write)
     app.extensions["heshan_engine"] = engine
     app.extensions["heshan_sessionmaker"] = factory
+    if app.config.get("DATABASE_READ_URL"):
+        init_replica(app)
+    app.after_request(mark_client_as_writer)
     app.teardown_appcontext(close_session)
+
+
+def init_replica(app: Flask) -> None:
+    """Create the replica's engine, session factory and router from DATABASE_READ_URL."""
+    read_engine = make_engine(app.config["DATABASE_READ_URL"],
+                              {**app.config, "CONNECT_TIMEOUT_S": app.config["REPLICA_CONNECT_TIMEOUT_S"]})
+    app.extensions["heshan_read_engine"] = read_engine
+    app.extensions["heshan_read_sessionmaker"] = sessionmaker(bind=read_engine, expire_on_commit=False)
+    app.extensions["heshan_replica"] = ReplicaRouter(
+        read_engine, float(app.config["REPLICA_MAX_LAG_S"]), float(app.config["REPLICA_CHECK_S"]),
+        float(app.config["REPLICA_LOG_INTERVAL_S"]))

@@ -28,3 +28,15 @@ def recreate_database(url: str) -> None:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
     finally:
         admin.dispose()
+
+
+def replica_lag_seconds(connection: Connection) -> float:
+    """Return how many seconds a replica's replay is behind: 0 when caught up with a live stream or not a replica."""
+    in_recovery, streaming, caught_up, since_replay = connection.execute(text(
+        "SELECT pg_is_in_recovery(),"
+        " EXISTS (SELECT 1 FROM pg_stat_wal_receiver),"
+        " pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn(),"
+        " extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp())::float8")).one()
+    if not in_recovery or (streaming and caught_up):
+        return 0.0
+    return float("inf") if since_replay is None else max(0.0, float(since_replay))
