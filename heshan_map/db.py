@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
+from .config import normalise_database_url
 from .errors import DatabaseUnavailable
 from .replica import READ_METHODS, WROTE_COOKIE, ReplicaRouter, wrote_recently
 from .storage import database
@@ -135,7 +136,7 @@ def remember_write(_session: Session) -> None:
 
 def mark_client_as_writer(response: Response) -> Response:
     """After a request that committed, set the cookie that keeps its client's reads on the primary for a while."""
-    if g.get("db_wrote"):
+    if g.get("db_wrote") and current_app.extensions.get("heshan_replica") is not None:
         window = float(current_app.config["READ_AFTER_WRITE_S"])
         response.set_cookie(WROTE_COOKIE, f"{time.time():.3f}", max_age=max(1, math.ceil(window)), httponly=True,
                             samesite="Lax", secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
@@ -186,7 +187,7 @@ def init_app(app: Flask) -> None:
 
 def init_replica(app: Flask) -> None:
     """Create the replica's engine, session factory and router from DATABASE_READ_URL."""
-    read_engine = make_engine(app.config["DATABASE_READ_URL"],
+    read_engine = make_engine(normalise_database_url(app.config["DATABASE_READ_URL"]),
                               {**app.config, "CONNECT_TIMEOUT_S": app.config["REPLICA_CONNECT_TIMEOUT_S"]})
     app.extensions["heshan_read_engine"] = read_engine
     app.extensions["heshan_read_sessionmaker"] = sessionmaker(bind=read_engine, expire_on_commit=False)
