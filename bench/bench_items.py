@@ -6,20 +6,15 @@ Run: `make bench` or `.venv/bin/python bench/bench_items.py [parcels] [requests]
 """
 from __future__ import annotations
 
-import os
 import random
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_tiles import run_threads  # noqa: E402
-from common import BENCH_URL, fresh_database, insert_parcels  # noqa: E402
+from common import fresh_database, gunicorn_served, insert_parcels  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,32 +33,19 @@ def main() -> None:
     parcels = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 120
     insert_parcels(fresh_database(), parcels)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([str(ROOT / ".venv/bin/heshan-map"), "serve", "--port", str(port), "--workers", "2"],
-                              env={**os.environ, "DATABASE_URL": BENCH_URL}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}/ogc/collections/land_plot/items?"
     sizes: list[int] = []
+
+    base = ""
 
     def fetch(query: str) -> None:
         with urllib.request.urlopen(base + query, timeout=120) as answer:
             sizes.append(len(answer.read()))
 
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with gunicorn_served() as served:
+        base = served + "/ogc/collections/land_plot/items?"
         run_threads(bbox_requests(8), fetch)
         sizes.clear()
         wall, latencies = run_threads(bbox_requests(count), fetch)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
     print(f"OGC items, bbox pages of 1,000 over {parcels} parcels, 4 threads, gunicorn 2 workers: "
           f"{count / wall:.1f} req/s, p50 {statistics.median(latencies) * 1000:.0f} ms, "
           f"{statistics.mean(sizes) / 1024:.0f} KB a page")

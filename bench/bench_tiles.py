@@ -7,11 +7,7 @@ Run: `make bench` or `.venv/bin/python bench/bench_tiles.py [parcels]`.
 from __future__ import annotations
 
 import math
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -23,7 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import BENCH_URL, fresh_database, insert_parcels  # noqa: E402
+from common import BENCH_URL, fresh_database, gunicorn_served, insert_parcels  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 4
@@ -106,20 +102,7 @@ def main() -> None:
         local.connection.execute(sql, {**params, "z": tile[0], "x": tile[1], "y": tile[2],
                                        "tolerance": tolerance_m(tile[0]), "pixel": pixel_m(tile[0])}).fetchone()
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([str(ROOT / ".venv/bin/heshan-map"), "serve", "--port", str(port), "--workers", "2"],
-                              env={**os.environ, "DATABASE_URL": BENCH_URL}, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(60):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).read()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with gunicorn_served() as base:
         sizes: list[int] = []
 
         def served(tile: tuple[int, int, int]) -> None:
@@ -137,9 +120,6 @@ def main() -> None:
             print(f"zoom {zoom}: {len(tiles)} tiles; service {rate:.1f} tiles/s (p50 {statistics.median(latencies) * 1000:.0f}"
                   f" ms, mean {statistics.mean(sizes) / 1024:.0f} KB); direct ST_AsMVT via psycopg {ref_rate:.1f}"
                   f" tiles/s; ratio service/direct {rate / ref_rate:.2f}")
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

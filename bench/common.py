@@ -74,3 +74,33 @@ def insert_parcels(engine: Engine, parcels: int) -> None:
             INSERT INTO stage_events (site_id, stage, reached_on, date_precision, recorded_by)
             SELECT id, stage, DATE '2024-01-01' + CAST(id % 300 AS integer), 'day', 'bench' FROM sites"""))
         connection.execute(text("ANALYZE"))
+
+
+@contextmanager
+def gunicorn_served(workers: int = 2, url: str = BENCH_URL) -> Iterator[str]:
+    """Serve the app with `heshan-map serve` (gunicorn) on a free port until it answers; yield its base URL."""
+    import socket
+    import subprocess
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cli = Path(__file__).resolve().parent.parent / ".venv/bin/heshan-map"
+    server = subprocess.Popen([str(cli), "serve", "--port", str(port), "--workers", str(workers)],
+                              env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(60):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
