@@ -147,6 +147,17 @@ def stream_feature_json(session: Session, selection: Filter, labels: dict[str, A
     `labels` holds kind_labels, stage_labels ({kind: {stage: label}}) and precision_labels
     (`site_sql.property_labels`).
     """
+    sql, params = feature_stream_sql(selection, labels)
+    result = session.execute(text(sql), params, execution_options={"stream_results": True, "yield_per": chunk})
+    try:
+        for part in result.partitions(chunk):
+            yield ",".join(feature for (feature,) in part)
+    finally:
+        result.close()
+
+
+def feature_stream_sql(selection: Filter, labels: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """Return the statement yielding one Feature JSON text per selected site in id order, with its parameters."""
     where, params = filter_clause(selection)
     # One row per feature, streamed from a server-side cursor: the first chunk leaves as soon as PostGIS has
     # built its features, instead of after the whole selection was grouped into chunks.
@@ -155,12 +166,7 @@ def stream_feature_json(session: Session, selection: Filter, labels: dict[str, A
                                  'properties', {site_properties_sql("labels")})::text AS feature
         FROM {site_source(selection)} WHERE {where} ORDER BY s.id"""
     params["labels"] = json.dumps(labels, ensure_ascii=False)
-    result = session.execute(text(sql), params, execution_options={"stream_results": True, "yield_per": chunk})
-    try:
-        for part in result.partitions(chunk):
-            yield ",".join(feature for (feature,) in part)
-    finally:
-        result.close()
+    return sql, params
 
 
 def temporal_extent(session: Session, selection: Filter) -> tuple[dt.date | None, dt.date | None]:
