@@ -23,12 +23,12 @@ def value_text(key: str, value: str, lang: str) -> str:
     words = {"kind": KIND_LABELS[lang], "stage": stages, "precision": PRECISION_LABELS[lang],
              "alert": ALERT_NAMES[lang]}.get(key)
     parts = value.split(",")
+    separator = "、" if lang == "zh" else ", "
     if words is not None:
-        return "、".join(words.get(part, part) for part in parts) if lang == "zh" else ", ".join(
-            words.get(part, part) for part in parts)
+        return separator.join(words.get(part, part) for part in parts)
     if key == "reached":
         pairs = [part.split(":", 1) for part in parts]
-        return "、".join(f"{stages.get(stage, stage)} {years}" for stage, years in pairs if years)
+        return separator.join(f"{stages.get(stage, stage)} {years}" for stage, years in pairs if years)
     return value
 
 

@@ -9,13 +9,12 @@ from sqlalchemy.orm import Session
 
 from ..filters import Filter
 from .filter_sql import counted_source, filter_clause, site_source
-from .site_sql import SITE_GEOJSON, property_labels, site_properties_sql
+from .site_sql import feature_text_sql, property_labels
 
 LOGGER = logging.getLogger(__name__)
 
 # One Feature as JSON text, in the requested language only (`:labels`).
-FEATURE_TEXT = (f"json_build_object('type', 'Feature', 'id', s.id, 'geometry', {SITE_GEOJSON}::json,"
-                f" 'properties', {site_properties_sql('labels')})::text")
+FEATURE_TEXT = feature_text_sql("labels")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,4 +67,3 @@ def data_version(session: Session) -> str:
         "SELECT (SELECT max(id) FROM sites), (SELECT max(id) FROM site_edits), (SELECT max(id) FROM stage_events),"
         " CAST((now() AT TIME ZONE 'Asia/Shanghai') AS date)")).one()
     return "-".join(str(value) for value in row)
-

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..filters import Filter
 from .filter_sql import counted_source, filter_clause, site_source
-from .site_sql import SITE_GEOJSON, labels_params, site_properties_sql, site_row_sql
+from .site_sql import feature_text_sql, labels_params, site_row_sql
 
 LOGGER = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ def count_by_kind_and_stage(session: Session, selection: Filter) -> dict[str, di
 
 def stages_ever_reached(session: Session, selection: Filter) -> set[tuple[str, str]]:
     """Return the (kind, stage) pairs some selected site has a stage event of, whatever its stage now."""
-    where, params = filter_clause(dataclasses.replace(selection, as_of=None))
     today = dataclasses.replace(selection, as_of=None)
+    where, params = filter_clause(today)
     rows = session.execute(text(f"SELECT DISTINCT s.kind, e.stage FROM {counted_source(today)}"
                                 f" JOIN stage_events e ON e.site_id = s.id WHERE {where}"), params)
     return {(kind, stage) for kind, stage in rows}
@@ -162,8 +162,7 @@ def feature_stream_sql(selection: Filter, labels: dict[str, Any]) -> tuple[str, 
     # One row per feature, streamed from a server-side cursor: the first chunk leaves as soon as PostGIS has
     # built its features, instead of after the whole selection was grouped into chunks.
     sql = f"""
-        SELECT json_build_object('type', 'Feature', 'id', s.id, 'geometry', {SITE_GEOJSON}::json,
-                                 'properties', {site_properties_sql("labels")})::text AS feature
+        SELECT {feature_text_sql("labels")} AS feature
         FROM {site_source(selection)} WHERE {where} ORDER BY s.id"""
     params["labels"] = json.dumps(labels, ensure_ascii=False)
     return sql, params

@@ -12,7 +12,6 @@ from ..vocabulary import KIND_LABELS, PRECISION_LABELS, STAGE_LABELS
 
 # Read with each row, unformatted, for the callers that act on stored values (ETag, edits, page budget).
 SITE_COLUMNS = ", ".join(f"s.{field.name}" for field in STORED_FIELDS)
-SITE_FROM = "sites s LEFT JOIN site_stage_dates d ON d.site_id = s.id"
 LANGS = tuple(KIND_LABELS)  # the languages site properties are built in
 
 # A geometry as it is shown: polygons with counter-clockwise exteriors. ST_ForcePolygonCCW only on polygonal
@@ -88,7 +87,7 @@ SHOWN_WHEN_FILLED = fields_where(type="json")
 
 
 def site_properties_sql(labels: str) -> str:
-    """Return SQL building a site's Feature properties over `sites s` and `site_stage_dates d`.
+    """Return SQL building a site's Feature properties over `sites s` and its stage dates `d` (filter_sql).
 
     Numbers are float8 (no trailing zeros), stage dates formatted to their precision, timestamps UTC ISO 8601
     with microseconds; a json field (attributes) is left out while it is empty.
@@ -106,3 +105,9 @@ def site_row_sql() -> str:
     """Return the select list of a site row: stored columns, GeoJSON geometry, properties per language."""
     properties = ", ".join(f"{site_properties_sql(f'labels_{lang}')} AS properties_{lang}" for lang in LANGS)
     return f"{SITE_COLUMNS}, {SITE_GEOJSON} AS geometry, {properties}"
+
+
+def feature_text_sql(labels: str) -> str:
+    """Return SQL building a site's whole RFC 7946 Feature as JSON text; `labels` names the bound labels parameter."""
+    return (f"json_build_object('type', 'Feature', 'id', s.id, 'geometry', {SITE_GEOJSON}::json,"
+            f" 'properties', {site_properties_sql(labels)})::text")

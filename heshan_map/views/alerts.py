@@ -70,7 +70,8 @@ def alerts_page() -> str:
     other = query + ([] if lang == "en" else [("lang", "en")])
     return render_template(
         "alerts.html", lang=lang, text=TEXT[lang], rows=alert_rows(selection, lang), selection=selection,
-        kinds=KINDS, stages=STAGES, towns=TOWNS, town_names=town_names(lang), levels=ALERT_LEVELS, parks=site_reads.park_names(get_session()),
+        kinds=KINDS, stages=STAGES, towns=TOWNS, town_names=town_names(lang), levels=ALERT_LEVELS,
+        parks=site_reads.park_names(get_session()),
         kind_labels=KIND_LABELS[lang], stage_labels=STAGE_LABELS[lang]["project"],
         xlsx_query=urlencode(query + ([("lang", lang)] if lang == "en" else [])),
         other_lang_url="/alerts?" + urlencode(other))

@@ -11,9 +11,10 @@ from urllib.parse import urlencode
 import numpy as np
 from flask import Response, current_app, jsonify, request
 
+from ..storage import areas as area_store
 from ..storage import site_reads
 from ..db import get_session
-from ..errors import ServiceError
+from ..errors import InvalidParameter, ServiceError
 from ..filters import Filter, check_parks, parse_as_of, parse_filter
 
 LOGGER = logging.getLogger(__name__)
@@ -69,6 +70,13 @@ def request_filter() -> Filter:
     return selection
 
 
+def refuse_unknown_parameters(known: frozenset[str]) -> None:
+    """Refuse a query parameter the endpoint does not define (OGC: /req/core/query-param-unknown), naming it."""
+    for name in request.args:
+        if name not in known:
+            raise InvalidParameter(name, f"unknown parameter; known: {', '.join(sorted(known))}")
+
+
 def request_as_of() -> dt.date | None:
     """Return the request's as_of day (the end of which a single site is seen at), or None."""
     raw = str(request.args.get("as_of") or "").strip()
@@ -77,8 +85,6 @@ def request_as_of() -> dt.date | None:
 
 def town_names(lang: str) -> dict[str, str]:
     """Return each town's name in a language (Chinese names map to themselves; English from the town areas)."""
-    from ..storage import areas as area_store
-
     if lang == "zh":
         return {}
     return {row["name"]: row["name_en"] for row in area_store.select_admin_areas(get_session(), "town")

@@ -63,13 +63,13 @@ def field_label(name: str, lang: str) -> str:
     return field.label_zh if lang == "zh" else field.label_en
 
 
-
 def metric_label(figure: dict[str, Any], lang: str) -> str:
     """Return how a reported figure is named: in Chinese the document's own words, in English its metric spelt out."""
     quote = re.search(r"「(.+?)」", figure.get("source") or "")
     if lang == "zh" and quote:
         return quote.group(1)
     return str(figure["metric"]).replace("_", " ").replace("cny 100m", "100 million CNY")
+
 
 class TableMaker:
     """Build the dashboard's tables: each cell a value with links to the map and the list of exactly its sites."""
@@ -130,7 +130,8 @@ class TableMaker:
         chart = {"type": "line", "categories": [str(e["year"]) for e in data["by_year"]],
                  "series": [{"name": self.stages[s], "stage": s, "data": [e["stages"][s]["sites"]
                                                                            for e in data["by_year"]]} for s in STAGES]}
-        undated = ("、" if self.lang == "zh" else ", ").join(f"{self.stages[s]} {data['undated'][s]}" for s in STAGES if data["undated"].get(s))
+        undated = ("、" if self.lang == "zh" else ", ").join(
+            f"{self.stages[s]} {data['undated'][s]}" for s in STAGES if data["undated"].get(s))
         note = self.text["years_note"] + (self.text["undated_note"].format(undated) if undated else "")
         return {"id": "years", "title": self.text["years"], "note": note, "chart": chart,
                 "rows": rows, "columns": [self.text["year"]] + [self.stages[s] for s in STAGES]

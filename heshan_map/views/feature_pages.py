@@ -18,7 +18,6 @@ from .common import GEOJSON, paging_links
 LOGGER = logging.getLogger(__name__)
 # Caches may keep a page but must ask again (If-None-Match) before using it: an edit shows at once.
 PAGE_CACHE_CONTROL = "public, no-cache"
-DEFAULT_COUNT_CAP = 10_000  # numberMatched is given when at most this many sites match, or on the last page
 
 
 def page_etag() -> str:
@@ -63,7 +62,7 @@ def feature_page_response(selection: Filter, lang: str, limit: int, offset: int,
         return cached
     page = site_pages.select_feature_page(
         get_session(), selection, lang, limit, offset, budget=int(current_app.config["MAX_PAGE_BYTES"]),
-        cap=int(current_app.config.get("FEATURE_COUNT_CAP", DEFAULT_COUNT_CAP)))
+        cap=int(current_app.config["FEATURE_COUNT_CAP"]))
     links = paging_links(limit, offset, page.returned, page.matched, more=page.more) + list(extra_links)
     response = Response(page_body(page, links, stamp), mimetype=GEOJSON)
     response.set_etag(etag, weak=True)

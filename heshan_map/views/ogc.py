@@ -13,7 +13,7 @@ from ..features import site_feature
 from ..filters import FILTER_PARAMETERS, Filter, parse_lang, parse_paging
 from ..vocabulary import HESHAN_BOUNDS, KIND_LABELS, KINDS
 from .tilematrix import TILES_CONFORMANCE
-from .common import GEOJSON, geojson_response, request_as_of, request_filter
+from .common import GEOJSON, geojson_response, refuse_unknown_parameters, request_as_of, request_filter
 from .feature_pages import feature_page_response
 
 LOGGER = logging.getLogger(__name__)
@@ -46,9 +46,7 @@ ITEMS_PARAMETERS = (frozenset(FILTER_PARAMETERS) - {"kind"}) | {"limit", "offset
 
 def check_item_parameters() -> None:
     """Refuse query parameters the items endpoint does not define (OGC API – Features /req/core/query-param-unknown)."""
-    for name in request.args:
-        if name not in ITEMS_PARAMETERS:
-            raise InvalidParameter(name, f"unknown parameter; known: {', '.join(sorted(ITEMS_PARAMETERS))}")
+    refuse_unknown_parameters(ITEMS_PARAMETERS)
     if request.args.get("f", "json") not in ("json", "geojson"):
         raise InvalidParameter("f", "only json/geojson is offered")
 

@@ -5,6 +5,7 @@ import dataclasses
 import hashlib
 import json
 import logging
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
@@ -16,7 +17,8 @@ from ..storage import tiles as tile_store
 from ..storage.site_sql import property_labels
 from ..vocabulary import HESHAN_BOUNDS, HESHAN_CENTRE, KIND_LABELS, KINDS
 from . import tilematrix
-from .common import request_filter
+from .common import refuse_unknown_parameters, request_filter
+from .ogc import check_kind
 
 LOGGER = logging.getLogger(__name__)
 bp = Blueprint("tiles", __name__)
@@ -44,9 +46,7 @@ def tile_address(z_raw: str, x_raw: str, y_raw: str) -> tuple[int, int, int]:
 
 def tile_response(selection: Filter, zoom: int, x: int, y: int) -> Response:
     """Return one tile of the selection with an ETag and Cache-Control a proxy can cache by; 304 when unchanged."""
-    for name in request.args:
-        if name not in TILE_PARAMETERS:
-            raise InvalidParameter(name, f"unknown parameter; known: {', '.join(sorted(TILE_PARAMETERS))}")
+    refuse_unknown_parameters(TILE_PARAMETERS)
     kinds = selection.kinds or KINDS
     labels = json.dumps(property_labels(parse_lang(request.args)), ensure_ascii=False)
     body = tile_store.select_tile(get_session(), selection, zoom, x, y, tuple(kinds), labels,
@@ -73,16 +73,8 @@ def collection_tile(kind: str, z: str, y: str, x: str) -> Response:
     return tile_response(dataclasses.replace(request_filter(), kinds=(kind,)), zoom, column, row)
 
 
-def check_kind(kind: str) -> None:
-    """Refuse an unknown collection."""
-    if kind not in KINDS:
-        raise NotFound(f"no collection '{kind}'; the collections are {', '.join(KINDS)}")
-
-
 def passed_query() -> str:
     """Return the request's filter parameters, to carry into tile URL templates."""
-    from urllib.parse import urlencode
-
     items = [(k, v) for k, v in request.args.items(multi=True) if k in TILE_PARAMETERS and k != "f"]
     return ("?" + urlencode(items)) if items else ""
 
